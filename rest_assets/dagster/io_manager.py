@@ -1,0 +1,218 @@
+"""DuckDB IO manager: commits staged extractions and user DataFrames, loads DataFrames back.
+
+Outputs:
+
+- a :class:`~rest_assets.load.staging.StagedTable` is committed to ``StagedTable.schema`` /
+  ``StagedTable.table`` with :func:`rest_assets.load.writer.commit` (one transaction); the
+  staged files are removed afterwards, whether the commit succeeded or not;
+- a pandas DataFrame (or pyarrow Table) from a user asset replaces the table
+  ``<key prefix joined with "_">.<last key part>`` (schema ``public`` for a one-part key) in
+  one transaction;
+- ``None`` writes nothing.
+
+Each write records ``dagster/row_count``, ``dagster/table_name`` (``schema.table``; a part
+holding a dot or a double quote is double-quoted), ``dagster/column_schema``, ``rows_written``
+and, for staged tables, ``load_id``, ``child_tables`` and the StagedTable's own metadata.
+
+Inputs: the upstream table is found, in this order, from (1) ``dagster/table_name`` in the
+metadata of the upstream asset's latest materialization (``context.instance``), which is where
+a StagedTable's schema and table are recorded; (2) ``dagster/table_name`` in the upstream
+asset's definition metadata; (3) the key convention used for DataFrame outputs. A table that
+was never created (e.g. the upstream loaded no records yet) loads as an empty DataFrame.
+Input metadata ``columns`` (a list of names) limits the columns read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from pydantic import Field
+
+from rest_assets.load.schema import quote_ident
+from rest_assets.load.staging import StagedTable
+from rest_assets.load.writer import (
+    DEFAULT_LOCK_TIMEOUT,
+    LoadResult,
+    commit,
+    connect,
+    format_table_name,
+    parse_table_name,
+    read_table,
+    table_exists,
+)
+
+TABLE_NAME_KEY = "dagster/table_name"
+
+
+def table_for_key(asset_key: dg.AssetKey) -> tuple[str, str]:
+    """``(schema, table)`` for an asset key: prefix joined with ``_`` (or ``public``), last part."""
+    path = list(asset_key.path)
+    schema = "_".join(path[:-1]) if len(path) > 1 else "public"
+    return schema, path[-1]
+
+
+def _column_schema(columns: Sequence[tuple[str, str]]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t in columns])
+
+
+def _metadata_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dg.MetadataValue):
+        value = value.value
+    return value if isinstance(value, str) and value else None
+
+
+class DuckDBIOManager(dg.ConfigurableIOManager):
+    """Stores asset outputs in one DuckDB file; see the module docstring for the rules."""
+
+    database: str = Field(description="Path of the DuckDB file; parent directories are created.")
+    lock_timeout: float = Field(
+        default=DEFAULT_LOCK_TIMEOUT,
+        description="Seconds to keep retrying while another process holds the file lock.",
+    )
+
+    # ------------------------------------------------------------------ outputs
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        """Commit a StagedTable, replace a table with a DataFrame, or ignore None."""
+        if obj is None:
+            return
+        if isinstance(obj, StagedTable):
+            self._commit_staged(context, obj)
+        elif isinstance(obj, (pd.DataFrame, pa.Table)):
+            self._replace_frame(context, obj)
+        else:
+            raise TypeError(
+                f"DuckDBIOManager stores a StagedTable, a pandas DataFrame or a pyarrow Table; "
+                f"asset {context.asset_key.to_user_string()} returned {type(obj).__name__}"
+            )
+
+    def _commit_staged(self, context: dg.OutputContext, staged: StagedTable) -> None:
+        try:
+            result = commit(
+                self.database,
+                staged.schema,
+                staged.table,
+                staged.staging,
+                write_disposition=staged.write_disposition,
+                primary_key=staged.primary_key,
+                columns=staged.columns,
+                max_table_nesting=staged.max_table_nesting,
+                nested_as_json=staged.nested_as_json,
+                load_id=staged.load_id,
+                lock_timeout=self.lock_timeout,
+            )
+        finally:
+            staged.staging.cleanup()
+        context.log.info(
+            f"{result.table_name}: {result.rows_written} rows written "
+            f"({staged.write_disposition}), {result.row_count} rows in table"
+        )
+        context.add_output_metadata(
+            {
+                **self._metadata(result),
+                "load_id": result.load_id,
+                "child_tables": dict(result.child_tables),
+                **staged.metadata,
+            }
+        )
+
+    def _replace_frame(self, context: dg.OutputContext, frame: pd.DataFrame | pa.Table) -> None:
+        schema, table = table_for_key(context.asset_key)
+        con = connect(self.database, lock_timeout=self.lock_timeout)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                catalog = str(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
+                target = f"{quote_ident(catalog)}.{quote_ident(schema)}.{quote_ident(table)}"
+                con.execute(
+                    f"CREATE SCHEMA IF NOT EXISTS {quote_ident(catalog)}.{quote_ident(schema)}"
+                )
+                con.register("__ra_frame", frame)
+                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM __ra_frame")
+                con.unregister("__ra_frame")
+                rows = int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])  # type: ignore[index]
+                columns = [
+                    (str(n), str(t))
+                    for n, t in con.execute(
+                        "SELECT column_name, data_type FROM duckdb_columns() "
+                        "WHERE database_name = ? AND lower(schema_name) = lower(?) "
+                        "AND lower(table_name) = lower(?) "
+                        "ORDER BY column_index",
+                        [catalog, schema, table],
+                    ).fetchall()
+                ]
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # may already be aborted
+                    con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+        result = LoadResult(
+            row_count=rows,
+            rows_written=rows,
+            columns=columns,
+            child_tables={},
+            table_name=format_table_name(schema, table),
+            schema=schema,
+            table=table,
+        )
+        context.add_output_metadata(self._metadata(result))
+
+    @staticmethod
+    def _metadata(result: LoadResult) -> dict[str, Any]:
+        return {
+            "dagster/row_count": dg.MetadataValue.int(result.row_count),
+            TABLE_NAME_KEY: dg.MetadataValue.text(result.table_name),
+            "dagster/column_schema": dg.MetadataValue.table_schema(_column_schema(result.columns)),
+            "rows_written": dg.MetadataValue.int(result.rows_written),
+        }
+
+    # ------------------------------------------------------------------ inputs
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        """The upstream asset's table as a pandas DataFrame (empty if it was never created)."""
+        schema, table = self._upstream_table(context)
+        columns = (context.definition_metadata or {}).get("columns")
+        if not table_exists(self.database, schema, table, lock_timeout=self.lock_timeout):
+            context.log.warning(
+                f"table {format_table_name(schema, table)} does not exist yet: "
+                "loading an empty DataFrame"
+            )
+            return pd.DataFrame(columns=list(columns or []))
+        return read_table(
+            self.database, schema, table, columns=columns, lock_timeout=self.lock_timeout
+        )
+
+    def _upstream_table(self, context: dg.InputContext) -> tuple[str, str]:
+        key = context.asset_key
+        try:
+            instance = context.instance
+        except dg.DagsterInvariantViolationError:
+            instance = None  # e.g. build_input_context() without an instance
+        if instance is not None:
+            event = instance.get_latest_materialization_event(key)
+            materialization = event.asset_materialization if event else None
+            if materialization is not None:
+                name = _metadata_text(materialization.metadata.get(TABLE_NAME_KEY))
+                if name:
+                    return parse_table_name(name)
+        upstream = context.upstream_output
+        if upstream is not None:
+            name = _metadata_text((upstream.definition_metadata or {}).get(TABLE_NAME_KEY))
+            if name:
+                return parse_table_name(name)
+        return table_for_key(key)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Create the database's parent directories."""
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)

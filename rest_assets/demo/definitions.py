@@ -1,0 +1,9 @@
+"""Dagster definitions of the demo project (`dagster dev -m rest_assets.demo.definitions`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rest_assets.dagster.factory import build_definitions
+
+defs = build_definitions(Path(__file__).parent / "sources.yml")

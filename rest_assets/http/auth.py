@@ -1,0 +1,388 @@
+"""Authentication for RestClient: dlt's auth types plus Dango's custom header.
+
+Field values may hold `${VAR}` references; they are resolved from `env` (default os.environ)
+each time a request is authenticated, so secrets stay references until then. The client
+decides *whether* to authenticate a request (only requests to the configured origin).
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+import requests
+import requests.auth
+
+from rest_assets.errors import AuthError, ConfigError, MissingEnvVarError
+from rest_assets.http.env import EnvResolver
+from rest_assets.http.redact import redact_url
+
+
+class AuthBase(requests.auth.AuthBase):
+    """Base of every rest-assets auth.
+
+    Subclasses implement `__call__(request)` and list their secrets in `secret_values()`
+    (used to redact logs and errors). `env` is where `${VAR}` references are looked up.
+    """
+
+    env: Mapping[str, str] | None = None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+    def secret_values(self) -> list[str]:
+        """Current secret values (resolved), to be masked wherever text is logged."""
+        return []
+
+    def handle_unauthorized(self) -> bool:
+        """Called after a 401; return True when a retry with fresh credentials may succeed."""
+        return False
+
+    def _resolve(self, value: str, field: str) -> str:
+        return EnvResolver(self.env).resolve(value, f"auth.{field}")
+
+    def _resolve_quietly(self, value: str | None) -> str | None:
+        # secret_values() must never fail: an unset variable simply has nothing to redact.
+        if value is None:
+            return None
+        try:
+            return EnvResolver(self.env).resolve(value)
+        except MissingEnvVarError:
+            return None
+
+
+class NoAuth(AuthBase):
+    """Sends requests unchanged."""
+
+
+class BearerTokenAuth(AuthBase):
+    """`Authorization: Bearer <token>`."""
+
+    def __init__(self, token: str, *, env: Mapping[str, str] | None = None) -> None:
+        self.token = token
+        self.env = env
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._resolve(self.token, 'token')}"
+        return request
+
+    def secret_values(self) -> list[str]:
+        return [v for v in [self._resolve_quietly(self.token)] if v]
+
+
+def _set_query_param(request: requests.PreparedRequest, name: str, value: str) -> None:
+    # Replace rather than append: a next link may already carry the parameter.
+    parts = urlsplit(request.url or "")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, value))
+    request.url = urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class APIKeyAuth(AuthBase):
+    """An API key in a header (default), a query parameter or a cookie."""
+
+    LOCATIONS = ("header", "query", "param", "cookie")
+
+    def __init__(
+        self,
+        name: str = "Authorization",
+        api_key: str = "",
+        location: str = "header",
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if location not in self.LOCATIONS:
+            raise ConfigError(
+                f"auth.location must be one of {list(self.LOCATIONS)}, got {location!r}"
+            )
+        self.name = name
+        self.api_key = api_key
+        self.location = location
+        self.env = env
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        key = self._resolve(self.api_key, "api_key")
+        if self.location == "header":
+            request.headers[self.name] = key
+        elif self.location == "cookie":
+            existing = request.headers.get("Cookie")
+            cookie = f"{self.name}={key}"
+            request.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
+        else:
+            _set_query_param(request, self.name, key)
+        return request
+
+    def secret_values(self) -> list[str]:
+        return [v for v in [self._resolve_quietly(self.api_key)] if v]
+
+
+def _basic_credentials(username: str, password: str) -> str:
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+class HttpBasicAuth(AuthBase):
+    """HTTP Basic. An empty password is allowed (some APIs put the key in the username)."""
+
+    def __init__(
+        self, username: str, password: str = "", *, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.username = username
+        self.password = password or ""
+        self.env = env
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        username = self._resolve(self.username, "username")
+        password = self._resolve(self.password, "password")
+        request.headers["Authorization"] = f"Basic {_basic_credentials(username, password)}"
+        return request
+
+    def secret_values(self) -> list[str]:
+        username = self._resolve_quietly(self.username)
+        password = self._resolve_quietly(self.password)
+        values = [password] if password else []
+        if username is not None and password is not None:
+            values.append(_basic_credentials(username, password))
+        if not password and username:
+            values.append(username)  # the username is the secret when there is no password
+        return values
+
+
+class CustomHeaderAuth(AuthBase):
+    """A token in a header of the API's choosing (e.g. X-Shopify-Access-Token)."""
+
+    def __init__(
+        self, header_name: str, token: str, *, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.header_name = header_name
+        self.token = token
+        self.env = env
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self.header_name] = self._resolve(self.token, "token")
+        return request
+
+    def secret_values(self) -> list[str]:
+        return [v for v in [self._resolve_quietly(self.token)] if v]
+
+
+def _dig(body: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(body, Mapping) or part not in body:
+            return None
+        body = body[part]
+    return body
+
+
+class OAuth2ClientCredentials(AuthBase):
+    """OAuth 2.0 client credentials grant; the token is cached and refreshed.
+
+    A token is fetched on first use and reused until `refresh_margin` seconds before it
+    expires (half its lifetime for short-lived tokens), or until the API answers 401
+    (`handle_unauthorized` drops it and the client retries once). `client_auth` chooses how
+    the client credentials reach the token endpoint: in the form body
+    ("client_secret_post", dlt's behaviour) or as HTTP Basic ("client_secret_basic").
+    Thread-safe: concurrent requests share one token fetch.
+    """
+
+    CLIENT_AUTH = ("client_secret_post", "client_secret_basic")
+
+    def __init__(
+        self,
+        access_token_url: str,
+        client_id: str,
+        client_secret: str,
+        access_token_request_data: Mapping[str, Any] | None = None,
+        default_token_expiration: float = 3600,
+        client_auth: str = "client_secret_post",
+        token_path: str = "access_token",
+        expires_in_path: str = "expires_in",
+        session: requests.Session | None = None,
+        *,
+        access_token: str | None = None,
+        timeout: float = 60.0,
+        refresh_margin: float = 60.0,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if client_auth not in self.CLIENT_AUTH:
+            raise ConfigError(
+                f"auth.client_auth must be one of {list(self.CLIENT_AUTH)}, got {client_auth!r}"
+            )
+        self.access_token_url = access_token_url
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.access_token_request_data = dict(access_token_request_data or {})
+        self.default_token_expiration = float(default_token_expiration)
+        self.client_auth = client_auth
+        self.token_path = token_path
+        self.expires_in_path = expires_in_path
+        self.session = session
+        self.timeout = timeout
+        self.refresh_margin = refresh_margin
+        self.env = env
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = access_token
+        # A token handed in has an unknown age: trust it for the default lifetime.
+        self._expires_at = clock() + self.default_token_expiration if access_token else 0.0
+        self.token_requests = 0
+
+    @property
+    def access_token(self) -> str | None:
+        """The cached token (None before the first request)."""
+        return self._token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._current_token()}"
+        return request
+
+    def _current_token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at:
+                self._token, lifetime = self._fetch_token()
+                margin = min(self.refresh_margin, lifetime / 2)
+                self._expires_at = self._clock() + lifetime - margin
+            return self._token
+
+    def handle_unauthorized(self) -> bool:
+        with self._lock:
+            self._token = None
+            self._expires_at = 0.0
+        return True
+
+    def _fetch_token(self) -> tuple[str, float]:
+        url = self._resolve(self.access_token_url, "access_token_url")
+        client_id = self._resolve(self.client_id, "client_id")
+        client_secret = self._resolve(self.client_secret, "client_secret")
+        data: dict[str, Any] = {"grant_type": "client_credentials"}
+        data.update(
+            EnvResolver(self.env).resolve_deep(
+                self.access_token_request_data, "auth.access_token_request_data"
+            )
+        )
+        headers = {"Accept": "application/json"}
+        if self.client_auth == "client_secret_basic":
+            headers["Authorization"] = f"Basic {_basic_credentials(client_id, client_secret)}"
+        else:
+            data["client_id"] = client_id
+            data["client_secret"] = client_secret
+        session = self.session or requests.Session()
+        self.token_requests += 1
+        try:
+            response = session.post(url, data=data, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            # `from None`: the requests exception text may echo the URL with credentials.
+            raise AuthError(
+                f"OAuth2 token request to {redact_url(url)} failed: {type(exc).__name__}"
+            ) from None
+        finally:
+            if self.session is None:
+                session.close()
+        if not response.ok:
+            raise AuthError(
+                f"OAuth2 token request to {redact_url(url)} failed with status "
+                f"{response.status_code}; check client_id, client_secret and access_token_url"
+            )
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise AuthError(
+                f"OAuth2 token response from {redact_url(url)} is not JSON "
+                f"(content type {response.headers.get('content-type')!r})"
+            ) from None
+        token = _dig(body, self.token_path)
+        if not isinstance(token, str) or not token:
+            raise AuthError(
+                f"OAuth2 token response from {redact_url(url)} has no {self.token_path!r}"
+            )
+        expires_in = _dig(body, self.expires_in_path)
+        try:
+            lifetime = float(expires_in) if expires_in is not None else None
+        except (TypeError, ValueError):
+            lifetime = None
+        return token, self.default_token_expiration if lifetime is None else lifetime
+
+    def secret_values(self) -> list[str]:
+        client_id = self._resolve_quietly(self.client_id)
+        secret = self._resolve_quietly(self.client_secret)
+        values = [v for v in (secret, self._token) if v]
+        if client_id is not None and secret is not None:
+            values.append(_basic_credentials(client_id, secret))
+        return values
+
+
+AUTH_TYPES: dict[str, type[requests.auth.AuthBase]] = {
+    "none": NoAuth,
+    "bearer": BearerTokenAuth,
+    "api_key": APIKeyAuth,
+    "http_basic": HttpBasicAuth,
+    "basic": HttpBasicAuth,
+    "oauth2_client_credentials": OAuth2ClientCredentials,
+    "custom_header": CustomHeaderAuth,
+}
+
+
+def register_auth(name: str, cls: type[requests.auth.AuthBase]) -> None:
+    """Make `{"type": name, ...}` build `cls(**other_keys)`."""
+    if not (inspect.isclass(cls) and issubclass(cls, requests.auth.AuthBase)):
+        raise TypeError(f"{cls!r} is not a subclass of requests.auth.AuthBase")
+    AUTH_TYPES[name] = cls
+
+
+def create_auth(
+    spec: requests.auth.AuthBase | Mapping[str, Any] | str | None,
+    env: Mapping[str, str] | None = None,
+) -> requests.auth.AuthBase | None:
+    """An auth object from a config value.
+
+    None, "none" or `{"type": "none"}` -> None; an auth instance -> itself; a dict with a
+    `type` (see AUTH_TYPES / register_auth) and that type's parameters; `{"token": x}` ->
+    bearer. Values may hold `${VAR}`, resolved from `env` when requests are sent.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, requests.auth.AuthBase):
+        return spec
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"auth must be a dict or an auth instance, got {type(spec).__name__}")
+    options = dict(spec)
+    kind = options.pop("type", None)
+    if kind is None:
+        if "token" not in options:
+            raise ConfigError(
+                "auth needs a 'type' (one of " + ", ".join(sorted(AUTH_TYPES)) + ") "
+                "or a 'token' for bearer auth"
+            )
+        kind = "bearer"
+    if kind == "none":
+        return None
+    cls = AUTH_TYPES.get(kind)
+    if cls is None:
+        raise ConfigError(
+            f"unknown auth type {kind!r}; known types: {', '.join(sorted(AUTH_TYPES))}"
+        )
+    parameters = inspect.signature(cls).parameters
+    if "env" in parameters:
+        options["env"] = env
+    unknown = sorted(set(options) - set(parameters))
+    accepts_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if unknown and not accepts_kwargs:
+        raise ConfigError(
+            f"auth type {kind!r} does not take {unknown}; it takes "
+            f"{sorted(p for p in parameters if p != 'env')}"
+        )
+    try:
+        auth = cls(**options)
+    except TypeError as exc:
+        raise ConfigError(f"auth type {kind!r}: {exc}") from None
+    if isinstance(auth, AuthBase) and auth.env is None and env is not None:
+        auth.env = env
+    return auth

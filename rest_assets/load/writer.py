@@ -1,0 +1,807 @@
+"""Commit staged batches into DuckDB: one transaction per load, DuckDB doing the work.
+
+How a load runs (all in one transaction, so any failure leaves the old tables as they were):
+
+1. ``read_json`` reads every staged file (``union_by_name``, all rows sampled) into a temporary
+   table; DuckDB infers the types, and a field whose type differs between pages becomes JSON.
+2. The temporary table's DuckDB types (not the records) are walked in Python to build SQL:
+   STRUCTs are flattened to ``parent__child`` columns, LISTs become child tables
+   ``<table>__<field>`` built with ``unnest``; beyond ``max_table_nesting`` (or with
+   ``nested_as_json``) nested values are kept as JSON. Mixed-type scalar columns become VARCHAR.
+3. Target tables are created or evolved: new columns are added, types widened
+   (:func:`rest_assets.load.schema.widen`), explicit column types applied.
+4. ``replace`` empties the table and its child tables, ``merge`` deletes the rows whose primary
+   key is in the load (and their child rows) and ``append`` does neither; then rows are inserted.
+
+Every row gets ``_ra_load_id``; root and child rows get ``_ra_id`` (md5 of load id and row
+position, or of parent id and list index), child rows ``_ra_parent_id``, ``_ra_root_id`` and
+``_ra_list_idx``. Child tables carry a table comment naming their root table, which is how
+``replace`` and ``merge`` find them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pandas as pd
+
+from rest_assets.errors import ConfigError, RestAssetsError
+from rest_assets.load.schema import (
+    NULL_TYPE,
+    ColumnSpec,
+    canonical_type,
+    normalize_columns,
+    quote_ident,
+    quote_literal,
+    widen,
+)
+from rest_assets.load.staging import WRITE_DISPOSITIONS, StagingArea
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+LOAD_ID = "_ra_load_id"
+ROW_ID = "_ra_id"
+PARENT_ID = "_ra_parent_id"
+ROOT_ID = "_ra_root_id"
+LIST_IDX = "_ra_list_idx"
+_RESERVED = {LOAD_ID.lower(), ROW_ID.lower(), PARENT_ID.lower(), ROOT_ID.lower(), LIST_IDX.lower()}
+
+# columns of the temporary tables only
+_POS = "__ra_pos"
+_RID = "__ra_rid"
+_PARENT = "__ra_parent"
+_ROOT = "__ra_root"
+_IDX = "__ra_idx"
+_VALUE = "__ra_value"
+
+_COMMENT_KEY = "rest_assets_child_of"
+
+PathOrStr = str | PathLike[str]
+
+quote = quote_ident  # short alias used by readers
+
+
+class LoadError(RestAssetsError):
+    """A load could not be committed; the transaction was rolled back."""
+
+
+class DatabaseLockedError(LoadError):
+    """Another process kept the DuckDB file locked for longer than the lock timeout."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of one commit.
+
+    ``row_count`` is the table's row count after the commit, ``rows_written`` the rows this load
+    inserted into it, ``columns`` the table's ``(name, DuckDB type)`` after the commit and
+    ``child_tables`` maps each child table written by this load to the rows inserted into it.
+    """
+
+    row_count: int
+    rows_written: int
+    columns: list[tuple[str, str]]
+    child_tables: dict[str, int]
+    table_name: str
+    schema: str = ""
+    table: str = ""
+    load_id: str = ""
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
+
+
+def connect(
+    database: PathOrStr,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, retrying with exponential backoff while another process holds its lock.
+
+    Raises :class:`DatabaseLockedError` after ``lock_timeout`` seconds. Parent directories are
+    created for a writable connection.
+    """
+    path = Path(database)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + max(lock_timeout, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # this process already has the file open read-write: share that instance instead
+            if read_only and "different configuration" in str(exc):
+                return duckdb.connect(str(path))
+            raise
+        except duckdb.Error as exc:
+            if not _is_lock_error(exc):
+                raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DatabaseLockedError(
+                    f"DuckDB file {path} stayed locked by another process for "
+                    f"{lock_timeout:g} s; raise lock_timeout or serialise the writers "
+                    f"(e.g. a Dagster concurrency pool)"
+                ) from exc
+            # jitter keeps several waiting processes from retrying in lockstep
+            time.sleep(min(delay * (0.5 + random.random()), remaining))
+            delay = min(delay * 2, 2.0)
+
+
+def _qualified(catalog: str, schema: str, table: str) -> str:
+    # the catalog prefix avoids "ambiguous reference" when the file is named like the schema
+    return f"{quote_ident(catalog)}.{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def _table_columns(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND lower(schema_name) = lower(?) "
+        "AND lower(table_name) = lower(?) ORDER BY column_index",
+        [catalog, schema, table],
+    ).fetchall()
+    return [(str(name), str(dtype)) for name, dtype in rows]
+
+
+def _table_name(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> str | None:
+    row = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+        "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
+        [catalog, schema, table],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _child_tables_of(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, root: str
+) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = ? "
+        "AND lower(schema_name) = lower(?) AND comment IS NOT NULL",
+        [catalog, schema],
+    ).fetchall()
+    children = []
+    for name, comment in rows:
+        try:
+            marker = orjson.loads(comment)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(marker, dict) and str(marker.get(_COMMENT_KEY, "")).lower() == root.lower():
+            children.append(str(name))
+    return children
+
+
+def _count(con: duckdb.DuckDBPyConnection, qualified: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {qualified}").fetchone()
+    return int(row[0]) if row else 0
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class _FlatCol:
+    name: str
+    expr: str
+    is_json: bool = False  # produced by to_json: holds objects/arrays
+
+
+@dataclass
+class _ListCol:
+    name: str
+    expr: str
+    element: duckdb.DuckDBPyType
+    remaining: int | None
+
+
+@dataclass
+class _TablePlan:
+    table: str
+    flat: str  # temporary table holding the flattened rows
+    is_root: bool
+    cols: list[_FlatCol] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)  # column -> DuckDB type of the flat
+    meta: list[tuple[str, str, str]] = field(default_factory=list)  # name, expr, type
+
+
+def _dec(remaining: int | None) -> int | None:
+    return None if remaining is None else remaining - 1
+
+
+class _Commit:
+    """One load inside an open transaction."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        schema: str,
+        table: str,
+        files: list[Path],
+        *,
+        has_fields: bool,
+        write_disposition: str,
+        primary_key: list[str],
+        specs: dict[str, ColumnSpec],
+        max_table_nesting: int | None,
+        nested_as_json: bool,
+        load_id: str,
+    ) -> None:
+        self.con = con
+        self.schema = schema
+        self.table = table
+        self.files = files
+        self.has_fields = has_fields
+        self.disposition = write_disposition
+        self.primary_key = primary_key
+        self.specs = specs
+        self.specs_lower = {k.lower(): v for k, v in specs.items()}
+        self.max_nesting = max_table_nesting
+        self.nested_as_json = nested_as_json
+        self.load_id = load_id
+        row = con.execute("SELECT current_database()").fetchone()
+        self.catalog = str(row[0]) if row else "memory"
+        self._temp = 0
+        self.plans: list[_TablePlan] = []
+
+    def target(self, table: str) -> str:
+        return _qualified(self.catalog, self.schema, table)
+
+    def temp_name(self, kind: str) -> str:
+        self._temp += 1
+        return f"__ra_{kind}{self._temp}"
+
+    # -- staging -> flattened temporary tables
+
+    def stage(self) -> None:
+        files = ", ".join(quote_literal(str(p)) for p in self.files)
+        source = self.temp_name("src")
+        # row_number() over the scan follows file order then record order: "last one wins"
+        # records that are all {} have no columns to unpack: count them only
+        columns = "*, " if self.has_fields else ""
+        records = "true" if self.has_fields else "false"
+        self.con.execute(
+            f"CREATE TEMP TABLE {source} AS SELECT *, "
+            f"md5({quote_literal(self.load_id)} || '/' || {_POS}::VARCHAR) AS {_RID} FROM ("
+            f"SELECT {columns}row_number() OVER () AS {_POS} FROM read_json([{files}], "
+            f"format = 'array', records = {records}, union_by_name = true, sample_size = -1))"
+        )
+        rel = self.con.sql(f"SELECT * FROM {source} LIMIT 0")
+        cols = [
+            (name, quote_ident(name), dtype)
+            for name, dtype in zip(rel.columns, rel.dtypes, strict=True)
+            if name not in (_POS, _RID) and name.lower() not in _RESERVED
+        ]
+        self.build_level(self.table, source, cols, self.max_nesting, parent=None)
+
+    def build_level(
+        self,
+        table: str,
+        source: str,
+        cols: list[tuple[str, str, duckdb.DuckDBPyType]],
+        remaining: int | None,
+        parent: str | None,
+    ) -> None:
+        is_root = parent is None
+        flat_cols: list[_FlatCol] = []
+        lists: list[_ListCol] = []
+        for name, expr, dtype in cols:
+            self.walk(name, expr, dtype, remaining, is_root, flat_cols, lists)
+        flat_cols = _dedupe_names(flat_cols)
+        select = [f"{c.expr} AS {quote_ident(c.name)}" for c in flat_cols]
+        flat = self.temp_name("flat")
+        plan = _TablePlan(table=table, flat=flat, is_root=is_root, cols=flat_cols)
+        qualify = ""
+        if is_root:
+            select.append(f"{_RID} AS {ROW_ID}")
+            plan.meta = [(ROW_ID, ROW_ID, "VARCHAR")]
+            if self.disposition == "merge" and self.primary_key:
+                by_name = {c.name.lower(): c for c in flat_cols}
+                missing = [k for k in self.primary_key if k.lower() not in by_name]
+                if missing:
+                    raise LoadError(
+                        f"primary key column(s) {', '.join(missing)} not found in the records "
+                        f"of {self.schema}.{self.table}; columns: "
+                        f"{', '.join(c.name for c in flat_cols)}"
+                    )
+                keys = ", ".join(by_name[k.lower()].expr for k in self.primary_key)
+                qualify = (
+                    f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_POS} DESC) = 1"
+                )
+        else:
+            select += [
+                f"{_PARENT} AS {PARENT_ID}",
+                f"{_IDX} AS {LIST_IDX}",
+                f"{_ROOT} AS {ROOT_ID}",
+                f"{_RID} AS {ROW_ID}",
+            ]
+            plan.meta = [
+                (PARENT_ID, PARENT_ID, "VARCHAR"),
+                (LIST_IDX, LIST_IDX, "BIGINT"),
+                (ROOT_ID, ROOT_ID, "VARCHAR"),
+                (ROW_ID, ROW_ID, "VARCHAR"),
+            ]
+        self.con.execute(
+            f"CREATE TEMP TABLE {flat} AS SELECT {', '.join(select)} FROM {source}{qualify}"
+        )
+        rel = self.con.sql(f"SELECT * FROM {flat} LIMIT 0")
+        plan.types = {n: str(t) for n, t in zip(rel.columns, rel.dtypes, strict=True)}
+        self.plans.append(plan)
+
+        deduped = is_root and bool(qualify)
+        for lst in lists:
+            self.build_child(table, source, flat if deduped else None, lst, is_root)
+
+    def walk(
+        self,
+        name: str,
+        expr: str,
+        dtype: duckdb.DuckDBPyType,
+        remaining: int | None,
+        is_root: bool,
+        flat: list[_FlatCol],
+        lists: list[_ListCol],
+    ) -> None:
+        spec = self.specs_lower.get(name.lower()) if is_root else None
+        hinted = spec is not None and spec.duckdb_type is not None  # a type stops flattening
+        kind = dtype.id
+        if kind == "struct" and dtype.children and not hinted and remaining != 0:
+            for field_name, field_type in dtype.children:
+                self.walk(
+                    f"{name}__{field_name}",
+                    f"struct_extract({expr}, {quote_literal(field_name)})",
+                    field_type,
+                    _dec(remaining),
+                    is_root,
+                    flat,
+                    lists,
+                )
+        elif kind == "list" and not hinted and remaining != 0 and not self.nested_as_json:
+            lists.append(_ListCol(name, expr, dtype.children[0][1], _dec(remaining)))
+        elif kind in ("struct", "list", "map", "array", "union"):
+            flat.append(_FlatCol(name, f"to_json({expr})", is_json=True))
+        else:
+            flat.append(_FlatCol(name, expr))
+
+    def build_child(
+        self,
+        parent_table: str,
+        parent_source: str,
+        kept_rows: str | None,
+        lst: _ListCol,
+        parent_is_root: bool,
+    ) -> None:
+        child = self.temp_name("src")
+        root = _RID if parent_is_root else _ROOT
+        where = f" WHERE {_RID} IN (SELECT {ROW_ID} FROM {kept_rows})" if kept_rows else ""
+        self.con.execute(
+            f"CREATE TEMP TABLE {child} AS SELECT "
+            f"md5({_PARENT} || '/' || {_IDX}::VARCHAR) AS {_RID}, {_PARENT}, {_ROOT}, {_IDX}, "
+            f"{_VALUE} FROM (SELECT {_RID} AS {_PARENT}, {root} AS {_ROOT}, "
+            f"unnest({lst.expr}) AS {_VALUE}, unnest(range(len({lst.expr}))) AS {_IDX} "
+            f"FROM {parent_source}{where})"
+        )
+        element = lst.element
+        if element.id == "struct" and element.children:
+            cols = [
+                (n, f"struct_extract({_VALUE}, {quote_literal(n)})", t)
+                for n, t in element.children
+                if n.lower() not in _RESERVED
+            ]
+        else:
+            cols = [("value", _VALUE, element)]
+        self.build_level(f"{parent_table}__{lst.name}", child, cols, lst.remaining, parent_table)
+
+    # -- flattened temporary tables -> target tables
+
+    def finalize(self, plan: _TablePlan) -> tuple[dict[str, str], dict[str, str], int]:
+        """Decide each column's staged type and expression; returns (exprs, types, rows)."""
+        flat_q = plan.flat
+        json_cols = [c.name for c in plan.cols if plan.types[c.name] == "JSON" and not c.is_json]
+        probes = ["count(*)"] + [
+            f"bool_or(json_type({quote_ident(n)}) IN ('OBJECT', 'ARRAY'))" for n in json_cols
+        ]
+        row = self.con.execute(f"SELECT {', '.join(probes)} FROM {flat_q}").fetchone()
+        assert row is not None
+        rows = int(row[0])
+        nested = dict(zip(json_cols, row[1:], strict=True))
+        exprs: dict[str, str] = {}
+        types: dict[str, str] = {}
+        for col in plan.cols:
+            ident = quote_ident(col.name)
+            staged = plan.types[col.name]
+            if col.name in nested and not nested[col.name]:
+                # a field whose type changed between pages: scalars as text, not JSON text
+                exprs[col.name] = f"json_extract_string({ident}, '$')"
+                staged = NULL_TYPE if nested[col.name] is None else "VARCHAR"
+            else:
+                exprs[col.name] = ident
+            types[col.name] = staged
+        if plan.is_root:
+            present = {n.lower(): n for n in exprs}
+            for spec in self.specs.values():
+                name = present.get(spec.name.lower())
+                if spec.duckdb_type is None:
+                    continue
+                if name is None:
+                    exprs[spec.name] = f"CAST(NULL AS {spec.duckdb_type})"
+                elif spec.duckdb_type == "JSON":
+                    if types[name] != "JSON":
+                        exprs[name] = f"to_json({exprs[name]})"
+                else:
+                    exprs[name] = f"CAST({exprs[name]} AS {spec.duckdb_type})"
+                types[name if name is not None else spec.name] = spec.duckdb_type
+            self.check_not_null(plan, exprs)
+        return exprs, types, rows
+
+    def check_not_null(self, plan: _TablePlan, exprs: dict[str, str]) -> None:
+        present = {n.lower(): n for n in exprs}
+        required = [s for s in self.specs.values() if not s.nullable]
+        if not required:
+            return
+        probes = [
+            f"count(*) FILTER (WHERE {exprs[present[s.name.lower()]]} IS NULL)"
+            if s.name.lower() in present
+            else "count(*)"  # the column is absent from every record
+            for s in required
+        ]
+        row = self.con.execute(f"SELECT {', '.join(probes)} FROM {plan.flat}").fetchone()
+        assert row is not None
+        bad = [f"{s.name} ({n} rows)" for s, n in zip(required, row, strict=True) if n]
+        if bad:
+            raise LoadError(
+                f"NULL values in non-nullable column(s) of {self.schema}.{self.table}: "
+                f"{', '.join(bad)}"
+            )
+
+    def evolve(
+        self, plan: _TablePlan, types: dict[str, str], rows: int
+    ) -> tuple[str | None, dict[str, tuple[str, str]]]:
+        """Create or alter the target table; returns its actual name and (name, type) by column."""
+        existing_name = _table_name(self.con, self.catalog, self.schema, plan.table)
+        wanted = [*types.items(), (LOAD_ID, "VARCHAR"), *((m, t) for m, _, t in plan.meta)]
+        if existing_name is None:
+            if rows == 0 and not plan.is_root:
+                return None, {}  # an always-empty list: no child table for it
+            defs = ", ".join(
+                f"{quote_ident(n)} {'VARCHAR' if t == NULL_TYPE else t}" for n, t in wanted
+            )
+            target = self.target(plan.table)
+            self.con.execute(f"CREATE TABLE {target} ({defs})")
+            if not plan.is_root:
+                marker = orjson.dumps({_COMMENT_KEY: self.table}).decode()
+                self.con.execute(f"COMMENT ON TABLE {target} IS {quote_literal(marker)}")
+            existing_name = plan.table
+        else:
+            target = self.target(existing_name)
+            current = {
+                n.lower(): (n, t)
+                for n, t in _table_columns(self.con, self.catalog, self.schema, existing_name)
+            }
+            for name, staged in wanted:
+                found = current.get(name.lower())
+                if found is None:
+                    dtype = "VARCHAR" if staged == NULL_TYPE else staged
+                    self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote_ident(name)} {dtype}")
+                    continue
+                actual, old = found
+                if staged == NULL_TYPE or canonical_type(staged) == canonical_type(old):
+                    continue
+                new = widen(old, staged)
+                if _count_non_null(self.con, target, actual) == 0:
+                    new = staged  # a column that never held a value takes the new type as is
+                if canonical_type(new) == canonical_type(old):
+                    continue
+                self.con.execute(
+                    f"ALTER TABLE {target} ALTER COLUMN {quote_ident(actual)} SET DATA TYPE {new}"
+                )
+        final = {
+            n.lower(): (n, t)
+            for n, t in _table_columns(self.con, self.catalog, self.schema, existing_name)
+        }
+        return existing_name, final
+
+    def run(self) -> LoadResult:
+        self.con.execute(
+            f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.catalog)}.{quote_ident(self.schema)}"
+        )
+        if not self.files:
+            return self.run_empty()
+        self.stage()
+        prepared = []
+        for plan in self.plans:
+            exprs, types, rows = self.finalize(plan)
+            actual, final = self.evolve(plan, types, rows)
+            if actual is None:
+                continue
+            select = []
+            for name, expr in exprs.items():
+                target_name, target_type = final[name.lower()]
+                if canonical_type(target_type) != canonical_type(types[name]):
+                    expr = f"CAST({expr} AS {target_type})"
+                select.append((target_name, expr))
+            select.append((final[LOAD_ID.lower()][0], quote_literal(self.load_id)))
+            for meta_name, meta_expr, _ in plan.meta:
+                select.append((final[meta_name.lower()][0], meta_expr))
+            prepared.append((plan, actual, select))
+
+        root_actual = prepared[0][1]
+        root_target = self.target(root_actual)
+        children = _child_tables_of(self.con, self.catalog, self.schema, root_actual)
+        if self.disposition == "replace":
+            for name in [root_actual, *children]:
+                self.con.execute(f"DELETE FROM {self.target(name)}")
+        elif self.disposition == "merge" and self.primary_key:
+            self.delete_merged(prepared[0][0], prepared[0][2], root_target, children)
+
+        written: dict[str, int] = {}
+        for plan, actual, select in prepared:
+            cols = ", ".join(quote_ident(n) for n, _ in select)
+            values = ", ".join(e for _, e in select)
+            row = self.con.execute(
+                f"INSERT INTO {self.target(actual)} ({cols}) SELECT {values} FROM {plan.flat}"
+            ).fetchone()
+            written[actual] = int(row[0]) if row else 0
+        rows_written = written.pop(root_actual)
+        return self.result(root_actual, rows_written, written)
+
+    def delete_merged(
+        self,
+        plan: _TablePlan,
+        select: list[tuple[str, str]],
+        root_target: str,
+        children: list[str],
+    ) -> None:
+        by_name = {n.lower(): (n, e) for n, e in select}
+        keys = [by_name[k.lower()] for k in self.primary_key]
+        staged_keys = ", ".join(
+            f"{e} AS {quote_ident(f'__ra_k{i}')}" for i, (_, e) in enumerate(keys)
+        )
+        match = " AND ".join(
+            f"t.{quote_ident(n)} IS NOT DISTINCT FROM s.{quote_ident(f'__ra_k{i}')}"
+            for i, (n, _) in enumerate(keys)
+        )
+        staged = f"(SELECT DISTINCT {staged_keys} FROM {plan.flat})"
+        if children:
+            replaced = self.temp_name("replaced")
+            self.con.execute(
+                f"CREATE TEMP TABLE {replaced} AS SELECT t.{ROW_ID} AS id FROM {root_target} t "
+                f"JOIN {staged} s ON {match}"
+            )
+            for child in children:
+                self.con.execute(
+                    f"DELETE FROM {self.target(child)} "
+                    f"WHERE {ROOT_ID} IN (SELECT id FROM {replaced})"
+                )
+        self.con.execute(f"DELETE FROM {root_target} t USING {staged} s WHERE {match}")
+
+    def run_empty(self) -> LoadResult:
+        actual = _table_name(self.con, self.catalog, self.schema, self.table)
+        if actual is None:
+            return self.result(None, 0, {})
+        if self.disposition == "replace":
+            for name in [actual, *_child_tables_of(self.con, self.catalog, self.schema, actual)]:
+                self.con.execute(f"DELETE FROM {self.target(name)}")
+        return self.result(actual, 0, {})
+
+    def result(self, actual: str | None, rows_written: int, children: dict[str, int]) -> LoadResult:
+        name = actual or self.table
+        if actual is None:
+            row_count, columns = 0, []
+        else:
+            row_count = _count(self.con, self.target(actual))
+            columns = _table_columns(self.con, self.catalog, self.schema, actual)
+        return LoadResult(
+            row_count=row_count,
+            rows_written=rows_written,
+            columns=columns,
+            child_tables=children,
+            table_name=format_table_name(self.schema, name),
+            schema=self.schema,
+            table=name,
+            load_id=self.load_id,
+        )
+
+
+def _count_non_null(con: duckdb.DuckDBPyConnection, target: str, column: str) -> int:
+    row = con.execute(f"SELECT count({quote_ident(column)}) FROM {target}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _dedupe_names(cols: list[_FlatCol]) -> list[_FlatCol]:
+    # DuckDB names are case-insensitive: "Id" and "id", or "a__b" and {"a": {"b"}}, would clash
+    seen: set[str] = set()
+    for col in cols:
+        name, n = col.name, 1
+        while name.lower() in seen or name.lower() in _RESERVED:
+            n += 1
+            name = f"{col.name}_{n}"
+        col.name = name
+        seen.add(name.lower())
+    return cols
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def format_table_name(schema: str, table: str) -> str:
+    """``schema.table`` for metadata; a part holding a dot or a double quote is double-quoted."""
+
+    def part(name: str) -> str:
+        return quote_ident(name) if ("." in name or '"' in name) else name
+
+    return f"{part(schema)}.{part(table)}"
+
+
+def parse_table_name(text: str) -> tuple[str, str]:
+    """Inverse of :func:`format_table_name`: ``(schema, table)``."""
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i <= n:
+        if i < n and text[i] == '"':
+            j, buf = i + 1, []
+            while j < n:
+                if text[j] == '"':
+                    if j + 1 < n and text[j + 1] == '"':
+                        buf.append('"')
+                        j += 2
+                        continue
+                    break
+                buf.append(text[j])
+                j += 1
+            parts.append("".join(buf))
+            i = j + 2  # skip closing quote and the dot
+        else:
+            j = text.find(".", i) if len(parts) == 0 else -1
+            end = n if j < 0 else j
+            parts.append(text[i:end])
+            i = end + 1
+        if i > n:
+            break
+    if len(parts) != 2:
+        raise ValueError(f"not a schema.table name: {text!r}")
+    return parts[0], parts[1]
+
+
+def commit(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    staging: StagingArea | Iterable[PathOrStr],
+    *,
+    write_disposition: str,
+    primary_key: str | Sequence[str] | None = None,
+    columns: Mapping[str, Any] | None = None,
+    max_table_nesting: int | None = None,
+    nested_as_json: bool = False,
+    load_id: str,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> LoadResult:
+    """Commit staged batches into ``schema.table`` of a DuckDB file in one transaction.
+
+    ``staging`` is a :class:`StagingArea` (or staged JSON-array file paths, oldest first).
+    ``write_disposition`` is ``replace``, ``append`` or ``merge`` (by ``primary_key``, single or
+    composite; within one load the last record of a key wins; merge without a key appends).
+    ``columns`` are explicit column specs (see :func:`rest_assets.load.schema.normalize_columns`).
+    Nested objects and lists go to ``parent__child`` columns and ``<table>__<field>`` child
+    tables up to ``max_table_nesting`` levels (``None``: no limit); deeper values, and all lists
+    when ``nested_as_json``, are stored as JSON. Any failure rolls the whole load back.
+    """
+    if write_disposition not in WRITE_DISPOSITIONS:
+        raise ConfigError(
+            f"write_disposition must be one of {', '.join(WRITE_DISPOSITIONS)}, "
+            f"got {write_disposition!r}"
+        )
+    if max_table_nesting is not None and max_table_nesting < 0:
+        raise ConfigError(f"max_table_nesting must be >= 0, got {max_table_nesting}")
+    specs = normalize_columns(columns)  # fails before the database is touched
+    keys = [primary_key] if isinstance(primary_key, str) else [str(k) for k in primary_key or []]
+    files = staging.files if isinstance(staging, StagingArea) else [Path(p) for p in staging]
+
+    con = connect(database, lock_timeout=lock_timeout)
+    try:
+        con.execute("SET SESSION TimeZone = 'UTC'")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = _Commit(
+                con,
+                schema,
+                table,
+                files,
+                has_fields=getattr(staging, "has_fields", True),
+                write_disposition=write_disposition,
+                primary_key=keys,
+                specs=specs,
+                max_table_nesting=max_table_nesting,
+                nested_as_json=nested_as_json,
+                load_id=load_id,
+            ).run()
+            con.execute("COMMIT")
+        except BaseException as exc:
+            # the transaction may already be aborted; closing the connection discards it
+            with contextlib.suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise LoadError(
+                    f"loading {format_table_name(schema, table)} failed and was rolled back "
+                    f"(the table is unchanged): {exc}"
+                ) from exc
+            raise
+    finally:
+        con.close()
+    return result
+
+
+def table_exists(
+    database: PathOrStr, schema: str, table: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> bool:
+    """Whether ``schema.table`` exists in the DuckDB file (False when the file does not)."""
+    if not Path(database).exists():
+        return False
+    con = connect(database, read_only=True, lock_timeout=lock_timeout)
+    try:
+        row = con.execute("SELECT current_database()").fetchone()
+        return _table_name(con, str(row[0]) if row else "", schema, table) is not None
+    finally:
+        con.close()
+
+
+def read_table(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    columns: Sequence[str] | None = None,
+    where: str | None = None,
+    *,
+    params: Sequence[Any] | None = None,
+    load_id_after: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> pd.DataFrame:
+    """Read a table (optionally some columns) into a pandas DataFrame, read-only.
+
+    ``where`` is an SQL predicate written by the caller (not user data; pass values through
+    ``params`` with ``?`` placeholders). ``load_id_after`` keeps rows whose ``_ra_load_id``
+    sorts after it (load ids from :func:`rest_assets.load.staging.new_load_id` sort by time).
+    Raises :class:`LoadError` when the table does not exist.
+    """
+    if not Path(database).exists():
+        raise LoadError(f"table {schema}.{table} does not exist: no DuckDB file at {database}")
+    con = connect(database, read_only=True, lock_timeout=lock_timeout)
+    try:
+        row = con.execute("SELECT current_database()").fetchone()
+        catalog = str(row[0]) if row else ""
+        actual = _table_name(con, catalog, schema, table)
+        if actual is None:
+            raise LoadError(f"table {schema}.{table} does not exist in {database}")
+        cols = "*" if not columns else ", ".join(quote_ident(c) for c in columns)
+        predicates, args = [], list(params or [])
+        if where:
+            predicates.append(f"({where})")
+        if load_id_after is not None:
+            predicates.append(f"{LOAD_ID} > ?")
+            args.append(load_id_after)
+        sql = f"SELECT {cols} FROM {_qualified(catalog, schema, actual)}"
+        if predicates:
+            sql += " WHERE " + " AND ".join(predicates)
+        return con.execute(sql, args).df()
+    finally:
+        con.close()

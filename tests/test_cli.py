@@ -1,0 +1,108 @@
+"""The `rest-assets` CLI: validate, materialize with a persistent instance, and the demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from rest_assets.cli import main
+from rest_assets.demo.api import DemoAPI
+
+DEMO_YAML = Path(__file__).resolve().parents[1] / "rest_assets" / "demo" / "sources.yml"
+
+
+def test_validate_lists_assets_and_lineage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(DEMO_YAML)]) == 0
+    out = capsys.readouterr().out
+    assert "valid, 3 asset(s)" in out
+    assert "blog/comments  <- blog/posts" in out
+
+
+def test_validate_reports_config_errors_with_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "sources.yml"
+    bad.write_text(
+        "sources:\n  - name: api\n    client: {base_url: 'https://x.example'}\n"
+        "    resources:\n      - name: a\n        endpoint: {path: a, data_selectr: x}\n"
+    )
+    assert main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "resources[0](a).endpoint.data_selectr" in err
+    assert "did you mean 'data_selector'" in err
+
+
+def test_materialize_select_with_persistent_instance(
+    demo_api: DemoAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    db = tmp_path / "cli.duckdb"
+    code = main(["materialize", str(DEMO_YAML), "--select", "users", "--database", str(db)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "directory/users" in out and "40 rows" in out
+    assert "blog/posts" not in out
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_latest_materialization_event(dg.AssetKey(["directory", "users"]))
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_directory.users").fetchone()[0] == 40
+
+
+def test_materialize_failure_exits_non_zero(
+    demo_api: DemoAPI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DEMO_API_TOKEN", "wrong-token")
+    code = main(
+        [
+            "materialize",
+            str(DEMO_YAML),
+            "--select",
+            "users",
+            "--database",
+            str(tmp_path / "x.duckdb"),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "401" in err and "users" in err
+    assert "wrong-token" not in err
+
+
+def test_unknown_selection_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert main(["materialize", str(DEMO_YAML), "--select", "nope"]) == 1
+    assert "matches no asset" in capsys.readouterr().err
+
+
+def test_demo_command_end_to_end(tmp_path: Path) -> None:
+    """The console script a new user runs first, as a real subprocess."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home")}
+    script = Path(sys.executable).parent / "rest-assets"
+    done = subprocess.run(
+        [str(script), "demo", "--database", str(tmp_path / "demo.duckdb")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "blog/posts" in done.stdout and "250 rows" in done.stdout
+    assert "directory/users" in done.stdout and "40 rows" in done.stdout
+    assert "sample query" in done.stdout
