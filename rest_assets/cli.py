@@ -65,7 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--ui", action="store_true", help="then open the Dagster UI on the demo")
     demo.add_argument("--port", type=int, default=3000, help="Dagster UI port with --ui")
     demo.set_defaults(handler=_demo)
+    _add_tooling_commands(sub)
     return parser
+
+
+def _add_tooling_commands(sub: argparse._SubParsersAction) -> None:
+    """`inspect`, `init` and `add`: suggest and write sources.yml entries (rest_assets.wizard)."""
+    from rest_assets.wizard import register_commands
+
+    register_commands(sub)
 
 
 def _validate(args: argparse.Namespace) -> int:
