@@ -20,8 +20,9 @@ from rest_assets.config.models import (
     ResourceConfig,
     SourceConfig,
 )
-from rest_assets.dagster.factory import asset_key, build_definitions, rest_api_assets
+from rest_assets.dagster.factory import build_definitions, rest_api_assets
 from rest_assets.dagster.io_manager import DuckDBIOManager
+from rest_assets.dagster.naming import asset_key
 from rest_assets.errors import (
     ConfigError,
     HTTPStatusError,

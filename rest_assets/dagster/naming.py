@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import dagster as dg
+
 from rest_assets.config.models import ResourceConfig, SourceConfig
 from rest_assets.errors import ConfigError
 
@@ -14,6 +16,12 @@ def asset_name(resource_name: str) -> str:
     """Dagster asset names allow letters, digits and underscores only."""
     name = _NOT_NAME.sub("_", resource_name)
     return f"_{name}" if name[:1].isdigit() else name
+
+
+def asset_key(source: SourceConfig | str, resource_name: str) -> dg.AssetKey:
+    """The asset key of a resource: `[source, resource]`."""
+    source_name = source if isinstance(source, str) else source.name
+    return dg.AssetKey([source_name, asset_name(resource_name)])
 
 
 def schema_name(source: SourceConfig) -> str:
