@@ -1,0 +1,114 @@
+"""What every benchmark pipeline shares: the scenario configs and the result line.
+
+Stdlib only: this module is imported by the ideal, dlt and rest-assets interpreters alike.
+The config is dlt's RESTAPIConfig shape, so dlt and rest-assets load the very same dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+SCENARIOS = ("200k", "1m", "fanout", "incremental")
+# The dataset (DuckDB schema) every pipeline writes into, where it has a choice.
+DATASET = "bench"
+INITIAL_CURSOR = "2000-01-01T00:00:00Z"
+PAGINATOR = {"type": "json_link", "next_url_path": "next"}
+
+
+def tables_for(scenario: str) -> list[str]:
+    """The tables whose row counts make up a scenario's "rows"."""
+    return ["parents", "children"] if scenario == "fanout" else ["items"]
+
+
+def rest_api_config(url: str, scenario: str, page_size: int = 1000) -> dict[str, Any]:
+    """The dlt-shaped REST API config for one scenario, pointing at the bench server."""
+    client = {"base_url": url.rstrip("/") + "/", "paginator": dict(PAGINATOR)}
+    if scenario == "fanout":
+        return {
+            "client": client,
+            "resource_defaults": {"primary_key": "id", "write_disposition": "replace"},
+            "resources": [
+                {
+                    "name": "parents",
+                    "endpoint": {
+                        "path": "parents",
+                        "params": {"limit": 100},
+                        "data_selector": "data",
+                    },
+                },
+                {
+                    "name": "children",
+                    "endpoint": {
+                        "path": "parents/{resources.parents.id}/children",
+                        "data_selector": "data",
+                    },
+                },
+            ],
+        }
+    endpoint: dict[str, Any] = {
+        "path": "items",
+        "params": {"limit": page_size},
+        "data_selector": "data",
+    }
+    disposition = "replace"
+    if scenario == "incremental":
+        disposition = "merge"
+        endpoint["params"]["updated_since"] = "{incremental.start_value}"
+        endpoint["incremental"] = {"cursor_path": "updated_at", "initial_value": INITIAL_CURSOR}
+    return {
+        "client": client,
+        "resource_defaults": {"primary_key": "id", "write_disposition": disposition},
+        "resources": [{"name": "items", "endpoint": endpoint}],
+    }
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    """The command line every pipeline script takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--url", required=True, help="base URL of bench/server.py")
+    parser.add_argument("--db", required=True, help="DuckDB file to land the data in")
+    parser.add_argument("--scenario", required=True, choices=SCENARIOS)
+    parser.add_argument("--state-dir", default=None, help="pipeline state kept between runs")
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="child fetch threads (ideal)")
+    parser.add_argument("--mode", default="api", choices=("api", "cli"), help="rest_assets")
+    parser.add_argument("--variant", default="", help="pipeline-specific (dlt: loader format)")
+    args = parser.parse_args()
+    if args.state_dir is None:
+        args.state_dir = os.path.join(os.path.dirname(os.path.abspath(args.db)), "state")
+    os.makedirs(args.state_dir, exist_ok=True)
+    return args
+
+
+class Timer:
+    """Collects named phase durations for the BENCH line (import time is measured too)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.last = self.start
+        self.phases: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(now - self.last, 3)
+        self.last = now
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.start, 3)
+
+
+def report(timer: Timer, **extra: Any) -> None:
+    """Print the one machine-readable line bench/run.py looks for."""
+    payload = {"inner_s": timer.total(), "phases": timer.phases, **extra}
+    print("BENCH_RESULT " + json.dumps(payload), flush=True)
+
+
+def not_available(reason: str) -> None:
+    """Tell the runner this pipeline cannot run here (exit code 3), then stop."""
+    print("BENCH_UNAVAILABLE " + json.dumps({"reason": reason}), flush=True)
+    sys.exit(3)
