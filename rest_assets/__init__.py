@@ -6,6 +6,7 @@ Public API:
 - `rest_api_assets(config, name=None)`: the assets of one source given as a dict in the
   shape of dlt's `RESTAPIConfig`;
 - `DuckDBIOManager`: the IO manager that writes them (replace, append, merge);
+- `RestApiComponent`: the same config as a Dagster component in a `dg` project;
 - `RestClient`: the HTTP engine alone, for a plain Python asset (`client.paginate(...)`);
 - `register_paginator`, `register_auth`: plug in custom classes by name;
 - the config models (`ProjectConfig`, `SourceConfig`, `ResourceConfig`, ...).
@@ -20,6 +21,7 @@ from rest_assets.config.models import (
     ResourceConfig,
     SourceConfig,
 )
+from rest_assets.dagster.component import RestApiComponent
 from rest_assets.dagster.factory import build_definitions, rest_api_assets
 from rest_assets.dagster.io_manager import DuckDBIOManager
 from rest_assets.dagster.naming import asset_key
@@ -45,6 +47,7 @@ __all__ = [
     "PaginationLoopError",
     "ProjectConfig",
     "ResourceConfig",
+    "RestApiComponent",
     "RestAssetsError",
     "RestClient",
     "SourceConfig",

@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         help="source, resource or source/resource names (default: everything)",
     )
     mat.add_argument("--database", help="DuckDB file (default: warehouse.duckdb beside config)")
+    mat.add_argument(
+        "--partition",
+        metavar="KEY",
+        help="partition key for partitioned assets (without it they are skipped)",
+    )
     mat.set_defaults(handler=_materialize)
 
     demo = sub.add_parser("demo", help="serve the bundled demo API and load it into DuckDB")
@@ -66,7 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=3000, help="Dagster UI port with --ui")
     demo.set_defaults(handler=_demo)
     _add_tooling_commands(sub)
+    _add_cursor_commands(sub)
     return parser
+
+
+def _add_cursor_commands(sub: argparse._SubParsersAction) -> None:
+    """`cursor show|set|reset`: inspect or rewind an incremental cursor (dagster/cursor_cli)."""
+    from rest_assets.dagster.cursor_cli import register
+
+    register(sub)
 
 
 def _add_tooling_commands(sub: argparse._SubParsersAction) -> None:
@@ -94,16 +107,24 @@ def _dagster_home(config: Path) -> str:
     """DAGSTER_HOME as set, or `.dagster_home` beside the config, so run history persists."""
     home = os.environ.get("DAGSTER_HOME") or str(config.resolve().parent / ".dagster_home")
     Path(home).mkdir(parents=True, exist_ok=True)
+    # An empty dagster.yaml means "defaults" and silences Dagster's warning about it.
+    (Path(home) / "dagster.yaml").touch(exist_ok=True)
     os.environ["DAGSTER_HOME"] = home
     return home
 
 
 def materialize(
-    config: str | Path, select: Sequence[str] | None = None, database: str | None = None
+    config: str | Path,
+    select: Sequence[str] | None = None,
+    database: str | None = None,
+    partition: str | None = None,
 ) -> tuple[bool, list[tuple[str, int | None, str]]]:
     """Materialize the selected assets of a config with a persistent Dagster instance.
 
-    Returns success and `(asset key, row count, table)` for every materialization.
+    Unpartitioned assets run in one run; partitioned ones run for `partition` (one run per
+    partitions definition, after the unpartitioned run so parents land first) and are
+    skipped, with a note, when no partition is given. Returns success and
+    `(asset key, row count, table)` for every materialization.
     """
     import dagster as dg
 
@@ -113,18 +134,41 @@ def materialize(
     _dagster_home(config_path)
     defs = build_definitions(config_path, database=database)
     assets = list(defs.assets or [])
-    selection = _selection(select, assets) if select else None
-    with dg.DagsterInstance.get() as instance:
-        result = dg.materialize(
-            assets,
-            instance=instance,
-            resources=defs.resources,
-            selection=selection,
-            raise_on_error=False,
-        )
+    chosen = _selected_keys(select, assets) if select else {k for a in assets for k in a.keys}
+    runs: dict[object, set[dg.AssetKey]] = {}
+    for asset in assets:
+        keys = set(asset.keys) & chosen
+        if keys:
+            runs.setdefault(asset.partitions_def, set()).update(keys)
+    everything = [*assets, *(defs.asset_checks or [])]  # checks of selected assets run too
+    ok = True
     rows: list[tuple[str, int | None, str]] = []
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+    with dg.DagsterInstance.get() as instance:
+        for partitions_def, keys in sorted(runs.items(), key=lambda item: item[0] is not None):
+            names = ", ".join(sorted(k.to_user_string() for k in keys))
+            if partitions_def is not None and partition is None:
+                print(f"skipped (partitioned, pass --partition KEY): {names}", file=sys.stderr)
+                continue
+            result = dg.materialize(
+                everything,
+                instance=instance,
+                resources=defs.resources,
+                selection=dg.AssetSelection.assets(*keys),
+                partition_key=partition if partitions_def is not None else None,
+                raise_on_error=False,
+            )
+            rows.extend(_materialized_rows(result))
+            if not result.success:
+                ok = False
+                for event in result.get_step_failure_events():
+                    print(f"failed: {event.step_key}: {_root_cause(event)}", file=sys.stderr)
+    return ok, rows
+
+
+def _materialized_rows(result: object) -> list[tuple[str, int | None, str]]:
+    rows: list[tuple[str, int | None, str]] = []
+    for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
+        materialization = event.event_specific_data.materialization
         meta = materialization.metadata
         count = meta.get("dagster/row_count")
         table = meta.get("dagster/table_name")
@@ -135,10 +179,7 @@ def materialize(
                 str(getattr(table, "value", "") or ""),
             )
         )
-    if not result.success:
-        for event in result.get_step_failure_events():
-            print(f"failed: {event.step_key}: {_root_cause(event)}", file=sys.stderr)
-    return result.success, rows
+    return rows
 
 
 def _root_cause(event: object) -> str:
@@ -151,7 +192,7 @@ def _root_cause(event: object) -> str:
     return message
 
 
-def _selection(names: Sequence[str], assets: Sequence[object]) -> object:
+def _selected_keys(names: Sequence[str], assets: Sequence[object]) -> set[object]:
     import dagster as dg
 
     keys = {key for a in assets for key in a.keys}  # type: ignore[attr-defined]
@@ -168,11 +209,11 @@ def _selection(names: Sequence[str], assets: Sequence[object]) -> object:
             known = ", ".join(sorted(k.to_user_string() for k in keys))
             raise RestAssetsError(f"--select {name!r} matches no asset; assets: {known}")
         chosen |= matched
-    return dg.AssetSelection.assets(*sorted(chosen, key=lambda k: k.path))
+    return set(chosen)
 
 
 def _materialize(args: argparse.Namespace) -> int:
-    ok, rows = materialize(args.config, args.select, args.database)
+    ok, rows = materialize(args.config, args.select, args.database, args.partition)
     _print_rows(rows)
     return 0 if ok else 1
 

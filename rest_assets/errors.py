@@ -47,5 +47,9 @@ class ResponseFormatError(RestAssetsError):
     """A successful response whose body is not the JSON the client expects."""
 
 
+class ResponseTooLargeError(ResponseFormatError):
+    """A response body exceeded the client's `max_response_bytes`; it was not kept in memory."""
+
+
 class AuthError(RestAssetsError):
     """Authentication could not be set up, e.g. an OAuth2 token request failed."""

@@ -106,3 +106,53 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "blog/posts" in done.stdout and "250 rows" in done.stdout
     assert "directory/users" in done.stdout and "40 rows" in done.stdout
     assert "sample query" in done.stdout
+
+
+def test_materialize_partitioned_assets_need_a_partition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rest_assets.demo.server import LocalAPI, Request, Response
+
+    def events(request: Request) -> Response:
+        day = (request.arg("from") or "")[:10]
+        return Response([{"id": f"{day}-{i}", "day": day} for i in range(3)])
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    with LocalAPI() as api:
+        api.route("GET", "/events", events)
+        config = tmp_path / "sources.yml"
+        config.write_text(
+            "sources:\n  - name: ev\n"
+            f"    client: {{base_url: '{api.url}'}}\n"
+            "    resources:\n"
+            "      - name: events\n"
+            "        partitions: {type: daily, start: '2024-01-01'}\n"
+            "        endpoint: {path: events, params: {from: '{partition.start}'}}\n"
+            "      - name: plain\n"
+            "        endpoint: events\n"
+        )
+        db = str(tmp_path / "p.duckdb")
+        assert main(["materialize", str(config), "--database", db]) == 0
+        captured = capsys.readouterr()
+        assert "ev/plain" in captured.out
+        assert "skipped (partitioned, pass --partition KEY): ev/events" in captured.err
+        assert len(api.requests_to("/events")) == 1
+
+        code = main(
+            [
+                "materialize",
+                str(config),
+                "--select",
+                "events",
+                "--database",
+                db,
+                "--partition",
+                "2024-01-02",
+            ]
+        )
+        assert code == 0
+        assert "ev/events" in capsys.readouterr().out
+        assert api.requests_to("/events")[-1].arg("from", "").startswith("2024-01-02")
+    with duckdb.connect(db, read_only=True) as con:
+        days = con.execute("SELECT DISTINCT CAST(day AS VARCHAR) FROM raw_ev.events").fetchall()
+    assert days == [("2024-01-02",)]

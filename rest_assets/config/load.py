@@ -111,6 +111,15 @@ def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
         return {"name": item, "endpoint": {"path": item}}
     if isinstance(item, ResourceConfig):
         return item.model_dump(by_alias=True, exclude_unset=True)
+    if callable(item) and not isinstance(item, Mapping):
+        # A Python resource given as a function: its name names the resource.
+        name = getattr(item, "__name__", "")
+        if not name or name == "<lambda>":
+            raise ConfigError(
+                f"{origin}: {where} is a callable without a name; give it as "
+                '{"name": ..., "records": callable}'
+            )
+        return {"name": name, "records": item}
     if not isinstance(item, Mapping):
         raise ConfigError(
             f"{origin}: {where} must be a resource name or a mapping with name and endpoint, "
@@ -120,7 +129,7 @@ def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
     endpoint = resource.get("endpoint")
     if isinstance(endpoint, str):
         resource["endpoint"] = {"path": endpoint}
-    elif endpoint is None and isinstance(resource.get("name"), str):
+    elif endpoint is None and isinstance(resource.get("name"), str) and "records" not in resource:
         resource["endpoint"] = {"path": resource["name"]}
     elif isinstance(endpoint, EndpointConfig):
         resource["endpoint"] = endpoint.model_dump(by_alias=True, exclude_unset=True)

@@ -66,6 +66,9 @@ class ClientConfig(_Strict):
     timeout: float = Field(default=60.0, gt=0)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     show_error_body: bool = False
+    # One response body's limits (see RestClient): bytes (None: no limit) and whole-body seconds.
+    max_response_bytes: int | None = Field(default=128 * 1024 * 1024, gt=0)
+    max_response_seconds: float | None = Field(default=900.0, gt=0)
 
     @field_validator("base_url")
     @classmethod
@@ -224,6 +227,116 @@ class ScheduleConfig(_Strict):
     running: bool = True
 
 
+class FreshnessConfig(_Strict):
+    """A freshness check: the asset is overdue when its last materialization is too old."""
+
+    max_lag_minutes: float = Field(
+        gt=0, description="Minutes a materialization may be old before the check fails."
+    )
+    deadline_cron: str | None = Field(
+        default=None,
+        description="Cron of the deadline the data must arrive by (default: the check's run).",
+    )
+    timezone: str = Field(default="UTC", description="Timezone of `deadline_cron`.")
+    severity: Literal["warn", "error"] = Field(
+        default="warn", description="Severity of an overdue check result."
+    )
+
+
+class ChecksConfig(_Strict):
+    """Dagster asset checks generated for a resource; results appear in the UI's Checks tab."""
+
+    primary_key: bool = Field(
+        default=True,
+        description="Check that the primary key is unique and never null (when one is set).",
+    )
+    freshness: FreshnessConfig | None = Field(
+        default=None, description="Check that the asset was materialized recently."
+    )
+    blocking: bool = Field(
+        default=False,
+        description="A failed primary key check stops downstream assets in the same run.",
+    )
+
+
+class OutputConfig(_Strict):
+    """Reverse direction: POST the rows of a DuckDB table to the source's API in batches."""
+
+    name: str = Field(description="Output name; the asset is `<source>/<name>`.")
+    from_: str = Field(
+        alias="from",
+        description="What to send: a resource of this source (`posts`), an asset "
+        "`source/resource`, or a DuckDB table `schema.table`.",
+    )
+    path: str = Field(description="Endpoint path relative to the client's base_url, or a URL.")
+    method: Literal["POST", "PUT", "PATCH"] = Field(default="POST", description="HTTP method.")
+    batch_size: int = Field(default=100, ge=1, le=100_000, description="Rows per request.")
+    body_key: str | None = Field(
+        default=None,
+        description="Wrap each batch as `{body_key: [rows]}` instead of a bare JSON array.",
+    )
+    columns: list[str] = Field(
+        default_factory=list,
+        description="Columns to send (default: all but rest-assets' own `_ra_*` columns).",
+    )
+    idempotency_key: list[str] = Field(
+        default_factory=list,
+        description="Columns that identify a row: rows are sent in their order, so batches "
+        "and their Idempotency-Keys (a hash of each batch's body) repeat on a re-run "
+        "(default: the upstream resource's primary key, else every sent column).",
+    )
+    idempotency_header: str | None = Field(
+        default="Idempotency-Key",
+        description="Header carrying each batch's key, so a re-run is deduplicated by APIs "
+        "that honour it; null sends none.",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers; values may hold `${VAR}`."
+    )
+    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("columns", "idempotency_key", mode="before")
+    @classmethod
+    def _column_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class PartitionsConfig(_Strict):
+    """Opt-in partitions of a resource's asset.
+
+    `daily`/`hourly`/`weekly`/`monthly` (from `start`) fill `{partition.start}` and
+    `{partition.end}`; `windows` makes each incremental window a dynamic partition.
+    """
+
+    type: Literal["daily", "hourly", "weekly", "monthly", "windows"]
+    start: str | None = None
+    end: str | None = None
+    timezone: str = "UTC"
+    format: str | None = None  # strftime of {partition.start}/{partition.end}; ISO 8601 if unset
+    end_offset: int = 0
+
+    @model_validator(mode="after")
+    def _start_for_time(self) -> PartitionsConfig:
+        if self.type != "windows" and not self.start:
+            raise ValueError(f"{self.type} partitions need a start date, e.g. start: 2024-01-01")
+        return self
+
+
+class SensorConfig(_Strict):
+    """The sensor of an incremental resource: polls one page for records beyond the cursor."""
+
+    enabled: bool = True
+    running: bool = False
+    minimum_interval_seconds: int = Field(default=300, ge=1)
+
+
 class ResourceConfig(_Strict):
     """One resource: one endpoint, one table, one Dagster asset."""
 
@@ -241,11 +354,25 @@ class ResourceConfig(_Strict):
     processing_steps: list[ProcessingStep] = Field(default_factory=list)
     parallelized: bool = False
     concurrency: int = Field(default=8, ge=1, le=256)
+    # Which parent rows a dependent resource handles per run: "new" (not handled yet) or
+    # "all"; unset means "all" for a replace child and "new" for append/merge children.
+    parent_rows: Literal["all", "new"] | None = None
+    # A Python resource: a callable (or `pkg.module:function`) returning records; no endpoint.
+    records: Any | None = None
+    # A Dagster concurrency pool for this asset (e.g. one per DuckDB file).
+    pool: str | None = None
     columns: dict[str, ColumnConfig] = Field(default_factory=dict)
     description: str | None = None
     schedule: ScheduleConfig | None = None
+    partitions: PartitionsConfig | None = None
+    partition_by_parent: bool = False
+    sensor: SensorConfig | None = None
     owners: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    checks: ChecksConfig = Field(
+        default_factory=ChecksConfig,
+        description="Asset checks: primary key unique/not null, optional freshness.",
+    )
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -271,6 +398,25 @@ class ResourceConfig(_Strict):
         if value is None:
             return []
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_alias(cls, value: Any) -> Any:
+        # The connector's dialect calls explicit columns `schema:`.
+        if isinstance(value, dict) and "schema" in value:
+            if "columns" in value:
+                raise ValueError("give explicit columns as columns or schema, not both")
+            value = {**value, "columns": value["schema"]}
+            del value["schema"]
+        return value
+
+    @model_validator(mode="after")
+    def _records_or_endpoint(self) -> ResourceConfig:
+        if self.records is not None and self.endpoint.path not in (None, self.name):
+            raise ValueError(
+                "a resource with records (a Python resource) has no endpoint path; remove one"
+            )
+        return self
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -310,6 +456,10 @@ class SourceConfig(_Strict):
     resources: list[ResourceConfig]
     schedule: ScheduleConfig | None = None
     dataset: str | None = None
+    outputs: list[OutputConfig] = Field(
+        default_factory=list,
+        description="Assets that POST rows of a DuckDB table to this API in batches.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -331,8 +481,15 @@ class SourceConfig(_Strict):
                     "unique name"
                 )
             seen.add(resource.name)
-        if not self.resources:
+        if not self.resources and not self.outputs:
             raise ValueError("a source needs at least one resource under resources")
+        for output in self.outputs:
+            if output.name in seen:
+                raise ValueError(
+                    f"output name {output.name!r} is also a resource or output name; outputs "
+                    "and resources share the asset namespace <source>/<name>"
+                )
+            seen.add(output.name)
         return self
 
     def resource(self, name: str) -> ResourceConfig:

@@ -16,10 +16,18 @@ import dagster as dg
 
 from rest_assets.config.load import load_project, parse_project, source_from_dict
 from rest_assets.config.models import ProjectConfig, SourceConfig
-from rest_assets.dagster.automation import schedules_for
+from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
+from rest_assets.dagster.checks import checks_for, freshness_policy_for
 from rest_assets.dagster.io_manager import DuckDBIOManager
 from rest_assets.dagster.naming import asset_key, check_collisions, schema_name, table_name
+from rest_assets.dagster.outputs import output_assets_for
+from rest_assets.dagster.partitions import (
+    backfill_policy_for,
+    check_partitions,
+    partitions_def_for,
+)
 from rest_assets.dagster.runtime import IO_MANAGER_KEY, extract
+from rest_assets.extract.incremental import IncrementalSpec
 from rest_assets.extract.plan import ResourcePlan, plan_source
 from rest_assets.http.redact import redact_url
 from rest_assets.load.staging import StagedTable
@@ -46,15 +54,24 @@ def build_definitions(
     db_path = _database_path(database, base_dir)
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
+    checks: list[dg.AssetChecksDefinition] = []
+    sensors: list[dg.SensorDefinition] = []
     for index, source in enumerate(project.sources):
         if not source.enabled:
             continue
         source_assets = source_assets_for(source, where=f"sources[{index}]({source.name})")
         assets.extend(source_assets)
         schedules.extend(schedules_for(source, source_assets))
+        sensors.extend(incremental_sensors_for(source, f"sources[{index}]({source.name})"))
+        checks.extend(checks_for(source))
+        assets.extend(
+            output_assets_for(source, project.enabled_sources(), f"sources[{index}]({source.name})")
+        )
     return dg.Definitions(
         assets=assets,
         schedules=schedules,
+        sensors=sensors,
+        asset_checks=checks,
         resources={IO_MANAGER_KEY: DuckDBIOManager(database=str(db_path))},
     )
 
@@ -79,7 +96,8 @@ def source_assets_for(source: SourceConfig, where: str) -> list[dg.AssetsDefinit
     """Validate a source's plan and make its assets (one per resource)."""
     check_collisions(source)
     plans = plan_source(source, where)
-    return [_make_asset(source, plans[r.name], plans) for r in source.resources]
+    # A `selected: false` resource has no asset: its children fetch it inline.
+    return [_make_asset(source, plans[r.name], plans) for r in source.resources if r.selected]
 
 
 def _database_path(database: str | Path | None, base_dir: Path) -> Path:
@@ -98,8 +116,16 @@ def _describe(source: SourceConfig, plan: ResourcePlan) -> str:
         f"`{redact_url(source.client.base_url)}`, "
         f"{resource.write_disposition} into `{schema_name(source)}.{table_name(resource)}`.",
     ]
+    if resource.records is not None:
+        records = resource.records
+        name = records if isinstance(records, str) else getattr(records, "__name__", "a list")
+        lines[2] = f"Records from Python (`{name}`), {resource.write_disposition} into " + (
+            f"`{schema_name(source)}.{table_name(resource)}`."
+        )
     if plan.parent:
         lines.append(f"Called once per row of `{plan.parent}`.")
+    if plan.parent and plan.parent != plan.upstream:
+        lines.append(f"`{plan.parent}` is `selected: false`: fetched inline on every run.")
     return "\n".join(lines)
 
 
@@ -108,7 +134,7 @@ def _make_asset(
 ) -> dg.AssetsDefinition:
     resource = plan.resource
     key = asset_key(source, resource.name)
-    deps = [asset_key(source, plan.parent)] if plan.parent else []
+    deps = [asset_key(source, plan.upstream)] if plan.upstream else []
     definition_metadata: dict[str, Any] = {
         "endpoint": f"{resource.endpoint.method} {resource.endpoint.path or resource.name}",
         "base_url": redact_url(source.client.base_url),
@@ -117,6 +143,11 @@ def _make_asset(
     }
     if resource.primary_key:
         definition_metadata["primary_key"] = ", ".join(resource.primary_key)
+    # incremental cursor and partitions are checked here, when definitions load
+    incremental = IncrementalSpec.for_endpoint(resource.endpoint, plan.where, resource.primary_key)
+    check_partitions(source, plan, incremental)
+    if incremental is not None:
+        definition_metadata["cursor_path"] = incremental.cursor_path
 
     @dg.asset(
         key=key,
@@ -126,9 +157,13 @@ def _make_asset(
         description=_describe(source, plan),
         metadata=definition_metadata,
         owners=resource.owners or None,
+        freshness_policy=freshness_policy_for(resource),
         tags=resource.tags or None,
         io_manager_key=IO_MANAGER_KEY,
         required_resource_keys={IO_MANAGER_KEY},
+        pool=resource.pool,
+        partitions_def=partitions_def_for(source, resource),
+        backfill_policy=backfill_policy_for(resource),
     )
     def _asset(context) -> StagedTable:  # type: ignore[no-untyped-def]
         # Unannotated on purpose: Dagster rejects the string annotation that

@@ -6,8 +6,8 @@ Outputs:
   ``StagedTable.table`` with :func:`rest_assets.load.writer.commit` (one transaction); the
   staged files are removed afterwards, whether the commit succeeded or not;
 - a pandas DataFrame (or pyarrow Table) from a user asset replaces the table
-  ``<key prefix joined with "_">.<last key part>`` (schema ``public`` for a one-part key) in
-  one transaction;
+  ``<key prefix joined with "_">.<last key part>`` (schema ``main``, DuckDB's default, for
+  a one-part key) in one transaction;
 - ``None`` writes nothing.
 
 Each write records ``dagster/row_count``, ``dagster/table_name`` (``schema.table``; a part
@@ -52,9 +52,9 @@ TABLE_NAME_KEY = "dagster/table_name"
 
 
 def table_for_key(asset_key: dg.AssetKey) -> tuple[str, str]:
-    """``(schema, table)`` for an asset key: prefix joined with ``_`` (or ``public``), last part."""
+    """``(schema, table)`` for an asset key: prefix joined with ``_`` (or ``main``), last part."""
     path = list(asset_key.path)
-    schema = "_".join(path[:-1]) if len(path) > 1 else "public"
+    schema = "_".join(path[:-1]) if len(path) > 1 else "main"
     return schema, path[-1]
 
 
@@ -109,9 +109,19 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
                 nested_as_json=staged.nested_as_json,
                 load_id=staged.load_id,
                 lock_timeout=self.lock_timeout,
+                partition_key=staged.partition_key,
+                replace_partitions=staged.replace_partitions,
             )
         finally:
             staged.staging.cleanup()
+        extra: dict[str, Any] = {}
+        if staged.on_commit is not None:
+            # the data is committed: a failing hook must not fail the run (and so hold back
+            # the cursor recorded with this materialization)
+            try:
+                extra = dict(staged.on_commit(result) or {})
+            except Exception as exc:
+                context.log.warning(f"after loading {result.table_name}: {exc}")
         context.log.info(
             f"{result.table_name}: {result.rows_written} rows written "
             f"({staged.write_disposition}), {result.row_count} rows in table"
@@ -122,6 +132,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
                 "load_id": result.load_id,
                 "child_tables": dict(result.child_tables),
                 **staged.metadata,
+                **extra,
             }
         )
 

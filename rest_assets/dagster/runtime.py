@@ -16,7 +16,10 @@ import dagster as dg
 
 from rest_assets.config.models import SourceConfig
 from rest_assets.dagster.naming import schema_name, table_name
-from rest_assets.dagster.parents import parent_rows
+from rest_assets.dagster.parents import parent_rows, parent_rows_for_key
+from rest_assets.dagster.partitions import filtered_sink, run_scope
+from rest_assets.dagster.progress import Progress
+from rest_assets.extract.incremental import RangeExhausted
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ResourceExtractor, auth_spec, paginator_spec
 from rest_assets.http.client import RestClient
@@ -39,15 +42,31 @@ def extract(
     database = getattr(context.resources, IO_MANAGER_KEY).database
     load_id = new_load_id()
     client = build_client(source, timeout=resource.endpoint.timeout)
-    extractor = ResourceExtractor(client, resource, plan.steps, resource_auth=resource.auth)
+    progress = Progress(context.log.info, f"{source.name}.{resource.name}")
+    extractor = ResourceExtractor(
+        client,
+        resource,
+        plan.steps,
+        resource_auth=resource.auth,
+        progress=lambda s: progress.update(s.pages, s.records, f"{client.stats.requests} requests"),
+    )
     staging = StagingArea(Path(tempfile.mkdtemp(prefix="rest-assets-")))
     started = time.perf_counter()
     parent_meta: dict[str, Any] = {}
+    # cursor, placeholders and partition scope (rest_assets.dagster.partitions)
+    scope = run_scope(context, source, plan, plans, database)
     try:
         parents = None
-        if plan.parent:
+        if scope.parent_key is not None:
+            parents = parent_rows_for_key(context, source, plan, plans, database, scope.parent_key)
+        elif plan.parent:
             parents, parent_meta = parent_rows(context, source, plan, plans, database)
-        stats = extractor.run(staging.write, parents=parents)
+        try:
+            stats = extractor.run(
+                filtered_sink(scope, staging.write), parents=parents, values=scope.values
+            )
+        except RangeExhausted:
+            stats = extractor.stats  # row_order: later pages are out of range
     except BaseException:
         staging.cleanup()
         raise
@@ -63,18 +82,24 @@ def extract(
         "records_extracted": stats.records,
         "extract_seconds": round(elapsed, 3),
         **parent_meta,
+        **scope.cursor_metadata(),
     }
+    if scope.tracker is not None:
+        metadata["records_new"] = scope.tracker.kept
     return StagedTable(
         staging=staging,
         schema=schema_name(source),
         table=table_name(resource),
-        write_disposition=resource.write_disposition,
+        write_disposition=scope.write_disposition,  # type: ignore[arg-type]
         primary_key=list(resource.primary_key),
         columns={k: v.model_dump() for k, v in resource.columns.items()} or None,
         max_table_nesting=resource.max_table_nesting,
         nested_as_json=resource.nested_as_json,
         load_id=load_id,
         metadata=metadata,
+        partition_key=scope.partition_key,
+        replace_partitions=scope.replace_partitions,
+        on_commit=scope.on_commit,
     )
 
 
@@ -102,4 +127,6 @@ def build_client(source: SourceConfig, timeout: float | None = None) -> RestClie
         ),
         rate_limit=limiter,
         show_error_body=client.show_error_body,
+        max_response_bytes=client.max_response_bytes,
+        max_response_seconds=client.max_response_seconds,
     )

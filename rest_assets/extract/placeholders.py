@@ -3,8 +3,9 @@
 `{resources.<parent>.<field>}` takes a field of a parent row, `{incremental.start_value}` and
 friends the incremental state, `{partition.start}` / `{partition.end}` / `{partition.key}`
 the partition being run, and a bare `{name}` a legacy `resolve` parameter. `{{` and `}}`
-are literal braces. A value that is exactly one placeholder keeps the value's type (an
-integer id stays an integer in a JSON body); otherwise placeholders are formatted as text.
+are literal braces; `${VAR}` is left for the HTTP client to resolve. A value that is exactly
+one placeholder keeps the value's type (an integer id stays an integer in a JSON body);
+otherwise placeholders are formatted as text.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 from rest_assets.errors import ConfigError
 
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+# `${VAR}` is an environment reference, resolved by the HTTP client when the request is built:
+# matched first so that it is left as it is, never taken for a `{VAR}` placeholder
+_TOKEN = re.compile(r"\$\{[^{}]*\}|\{\{|\}\}|\{([^{}]*)\}")
 NAMESPACES = ("resources", "incremental", "partition")
 INCREMENTAL_NAMES = ("start_value", "initial_value", "last_value", "end_value")
 PARTITION_NAMES = ("start", "end", "key")
@@ -98,6 +101,8 @@ def _render_str(template: str, values: Mapping[str, Any]) -> Any:
         return _lookup(whole.group(1).strip(), values)
 
     def substitute(match: re.Match[str]) -> str:
+        if match.group(0).startswith("$"):
+            return match.group(0)
         if match.group(0) == "{{":
             return "{"
         if match.group(0) == "}}":

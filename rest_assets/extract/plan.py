@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rest_assets.config.models import ResolveParam, ResourceConfig, SourceConfig
+from rest_assets.config.models import IncrementalParam, ResolveParam, ResourceConfig, SourceConfig
 from rest_assets.errors import ConfigError
 from rest_assets.extract import placeholders
+from rest_assets.extract.fields import FieldPath, parse_field
 from rest_assets.extract.placeholders import ParentRef
-from rest_assets.extract.records import paginator_spec
-from rest_assets.extract.steps import Steps
+from rest_assets.extract.records import paginator_spec, response_actions
+from rest_assets.extract.steps import Steps, import_callable
 from rest_assets.http.paginators import create_paginator
-
-_SIMPLE_FIELD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
+from rest_assets.load.schema import normalize_columns
 
 
 @dataclass
@@ -29,10 +29,26 @@ class ResourcePlan:
     parent: str | None = None
     parent_refs: list[ParentRef] = field(default_factory=list)
     steps: Steps | None = None
+    # parsed parent fields by their text: placeholder fields, then include_from_parent
+    fields: dict[str, FieldPath] = field(default_factory=dict)
+    # the nearest selected ancestor: the asset this one depends on (None for a root, or
+    # when every ancestor is `selected: false` and fetched inline)
+    upstream: str | None = None
 
     @property
     def name(self) -> str:
         return self.resource.name
+
+    @property
+    def parent_rows(self) -> str:
+        """ "all" or "new": which parent rows a run handles (see ResourceConfig.parent_rows).
+
+        A replace child rewrites its whole table, so it needs every parent row; an append or
+        merge child handles each parent row once.
+        """
+        if self.resource.parent_rows is not None:
+            return self.resource.parent_rows
+        return "all" if self.resource.write_disposition == "replace" else "new"
 
 
 def column_for(field_path: str) -> str:
@@ -49,10 +65,18 @@ def plan_source(source: SourceConfig, where: str = "source") -> dict[str, Resour
         plans[resource.name] = _plan_resource(resource, rwhere, names)
     _check_client_paginator(source, where)
     _check_cycles(plans)
+    for plan in plans.values():
+        upstream = plan.parent
+        while upstream is not None and not plans[upstream].resource.selected:
+            upstream = plans[upstream].parent
+        plan.upstream = upstream
     return plans
 
 
 def _plan_resource(resource: ResourceConfig, where: str, names: list[str]) -> ResourcePlan:
+    _check_resource(resource, where)
+    if resource.records is not None:
+        return _plan_python_resource(resource, where)
     endpoint = resource.endpoint
     resolve = {k: v for k, v in endpoint.params.items() if isinstance(v, ResolveParam)}
     parts = {
@@ -82,16 +106,20 @@ def _plan_resource(resource: ResourceConfig, where: str, names: list[str]) -> Re
         )
     if parent == resource.name:
         raise ConfigError(f"{where}.endpoint references the resource itself")
+    fields: dict[str, FieldPath] = {}
     for ref in refs:
-        if not set(ref.field) <= set(_SIMPLE_FIELD):
-            raise ConfigError(
-                f"{where}.endpoint: parent field {ref.field!r} must be a field name or a "
-                "dotted path like author.id (it is read from the parent's table)"
-            )
+        fields[ref.field] = parse_field(ref.field, f"{where}.endpoint")
+    for i, name in enumerate(resource.include_from_parent):
+        fields[name] = parse_field(name, f"{where}.include_from_parent[{i}]")
     if resource.include_from_parent and parent is None:
         raise ConfigError(
             f"{where}.include_from_parent needs a parent: reference one with "
             "{resources.<parent>.<field>} in the endpoint"
+        )
+    if resource.parent_rows is not None and parent is None:
+        raise ConfigError(
+            f"{where}.parent_rows applies to dependent resources only; remove it or reference "
+            "a parent with {resources.<parent>.<field>}"
         )
     if endpoint.paginator is not None:
         try:
@@ -99,7 +127,49 @@ def _plan_resource(resource: ResourceConfig, where: str, names: list[str]) -> Re
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{where}.endpoint.paginator: {exc}") from None
     steps = Steps(resource.processing_steps, where)
-    return ResourcePlan(resource, where, parent, refs, steps)
+    response_actions(resource)  # imports dotted-path actions now, so a typo fails at load
+    return ResourcePlan(resource, where, parent, refs, steps, fields)
+
+
+def _check_resource(resource: ResourceConfig, where: str) -> None:
+    columns = {k: v.model_dump() for k, v in resource.columns.items()}
+    try:
+        normalize_columns(columns)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.{exc}") from None
+    endpoint = resource.endpoint
+    incremental = endpoint.incremental is not None or any(
+        isinstance(v, IncrementalParam) for v in endpoint.params.values()
+    )
+    if not resource.selected and incremental:
+        raise ConfigError(
+            f"{where}: a resource with selected: false keeps no state of its own (its children "
+            "fetch it in full on every run), so it cannot be incremental; select it, or drop "
+            "the incremental settings"
+        )
+    if not resource.selected and resource.schedule is not None:
+        raise ConfigError(
+            f"{where}: a resource with selected: false has no asset to schedule; remove "
+            "schedule or selected"
+        )
+
+
+def _plan_python_resource(resource: ResourceConfig, where: str) -> ResourcePlan:
+    """A resource whose records come from Python: a callable, a dotted path or a list."""
+    records = resource.records
+    if isinstance(records, str):
+        import_callable(records, f"{where}.records")
+    elif not callable(records) and not isinstance(records, list | tuple):
+        raise ConfigError(
+            f"{where}.records must be a callable, a dotted path like my_pkg.seeds:repos, or a "
+            f"list of records (got {type(records).__name__})"
+        )
+    if resource.include_from_parent or resource.parent_rows is not None:
+        raise ConfigError(
+            f"{where}: a Python resource (records) has no parent; remove include_from_parent "
+            "and parent_rows"
+        )
+    return ResourcePlan(resource, where, None, [], Steps(resource.processing_steps, where))
 
 
 def _check_client_paginator(source: SourceConfig, where: str) -> None:

@@ -7,10 +7,14 @@ page's records to a sink as one batch, so memory holds at most a few pages at a 
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from requests.adapters import HTTPAdapter
 
 from rest_assets.config.models import (
     EndpointConfig,
@@ -20,10 +24,14 @@ from rest_assets.config.models import (
     ResourceConfig,
 )
 from rest_assets.extract import placeholders
-from rest_assets.extract.steps import Record, Steps
+from rest_assets.extract.incremental import legacy_params
+from rest_assets.extract.steps import Record, Steps, import_callable
 from rest_assets.http.client import RestClient
 
 Sink = Callable[[list[Record]], None]
+
+# Records of a Python resource yielded one by one are staged in batches of this size.
+PYTHON_BATCH_SIZE = 5_000
 
 
 @dataclass
@@ -63,6 +71,19 @@ def auth_spec(value: Any) -> Any:
     return value
 
 
+def response_actions(resource: ResourceConfig) -> list[dict[str, Any]]:
+    """Response actions as the client takes them; a dotted path (YAML) becomes its callable."""
+    out = []
+    for i, action in enumerate(resource.endpoint.response_actions):
+        spec = action.model_dump(exclude_none=True)
+        todo = spec.get("action")
+        if isinstance(todo, str) and todo != "ignore":
+            where = f"resource {resource.name!r}: endpoint.response_actions[{i}].action"
+            spec["action"] = import_callable(todo, where)
+        out.append(spec)
+    return out
+
+
 class ResourceExtractor:
     """Extracts one resource. Build it once per run; `run()` may be called once."""
 
@@ -72,20 +93,27 @@ class ResourceExtractor:
         resource: ResourceConfig,
         steps: Steps,
         resource_auth: Any = None,
+        progress: Callable[[ExtractStats], None] | None = None,
     ) -> None:
         self.client = client
         self.resource = resource
         self.steps = steps
         self.stats = ExtractStats()
+        # Called with the running stats after each batch (progress lines on long runs).
+        self.progress = progress
         endpoint = resource.endpoint
         self._resolve = {k: v for k, v in endpoint.params.items() if isinstance(v, ResolveParam)}
-        # Legacy `type: incremental` params are filled by the incremental layer upstream.
+        # Legacy incremental params (`type: incremental`, `start_param`/`end_param`) become
+        # `{incremental.*}` placeholders, filled from the cursor like any other placeholder.
         self._params = {
             k: v
             for k, v in endpoint.params.items()
             if not isinstance(v, ResolveParam | IncrementalParam)
         }
+        self._params.update(legacy_params(endpoint))
         self._auth = auth_spec(endpoint.auth) or auth_spec(resource_auth)
+        self._actions = response_actions(resource)
+        self._stats_lock = threading.Lock()
 
     def run(
         self,
@@ -94,26 +122,43 @@ class ResourceExtractor:
         values: Mapping[str, Any] | None = None,
     ) -> ExtractStats:
         """Fetch every page (for every parent row, when given) and pass batches to `sink`."""
-        base_values = dict(values or {})
-        if parents is None:
-            for batch in self._pages(base_values, {}):
-                self._emit(sink, batch)
-            return self.stats
-        if self.resource.parallelized:
-            for batches in self._parallel(parents, base_values):
-                for batch in batches:
-                    self._emit(sink, batch)
-            return self.stats
-        for parent in parents:
-            self.stats.parents += 1
-            for batch in self._pages({**base_values, **parent.values}, parent.included):
-                self._emit(sink, batch)
+        for batch in self.batches(parents, values):
+            sink(batch)
         return self.stats
 
-    def _emit(self, sink: Sink, batch: list[Record]) -> None:
-        if batch:
-            self.stats.records += len(batch)
-            sink(batch)
+    def batches(
+        self,
+        parents: Iterable[ParentRow] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> Iterator[list[Record]]:
+        """The non-empty record batches in order: one per page (per parent row, when given).
+
+        A parallelized resource yields them in parent order too, so its output is the same
+        as a sequential run's.
+        """
+        base_values = dict(values or {})
+        source: Iterable[list[Record]]
+        if self.resource.records is not None:
+            source = self._python_batches()
+        elif parents is None:
+            source = self._pages(base_values, {})
+        elif self.resource.parallelized:
+            source = (b for group in self._parallel(parents, base_values) for b in group)
+        else:
+            source = self._sequential(parents, base_values)
+        for batch in source:
+            if batch:
+                self.stats.records += len(batch)
+                if self.progress is not None:
+                    self.progress(self.stats)
+                yield batch
+
+    def _sequential(
+        self, parents: Iterable[ParentRow], base_values: Mapping[str, Any]
+    ) -> Iterator[list[Record]]:
+        for parent in parents:
+            self.stats.parents += 1
+            yield from self._pages({**base_values, **parent.values}, parent.included)
 
     def _parallel(
         self, parents: Iterable[ParentRow], base_values: Mapping[str, Any]
@@ -121,22 +166,76 @@ class ResourceExtractor:
         """Fan child requests out over a bounded pool; yield results in parent order.
 
         At most `2 * concurrency` parents are in flight, so memory stays bounded however
-        many parents there are.
+        many parents there are. The first failure stops the fan-out: requests not started
+        yet are cancelled.
         """
         width = self.resource.concurrency
-        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="rest-assets") as pool:
-            window: list[Future[list[list[Record]]]] = []
+        self._widen_connection_pool(width)
+
+        def fetch(parent: ParentRow) -> list[list[Record]]:
+            return list(self._pages({**base_values, **parent.values}, parent.included))
+
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="rest-assets")
+        window: deque[Future[list[list[Record]]]] = deque()
+        try:
             for parent in parents:
                 self.stats.parents += 1
-                window.append(
-                    pool.submit(
-                        lambda p=parent: list(self._pages({**base_values, **p.values}, p.included))
-                    )
-                )
+                window.append(pool.submit(fetch, parent))
                 if len(window) >= 2 * width:
-                    yield window.pop(0).result()
-            for future in window:
-                yield future.result()
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _widen_connection_pool(self, width: int) -> None:
+        # requests keeps 10 connections per host: more threads would open and drop extra ones.
+        session = self.client.session
+        for prefix, adapter in list(session.adapters.items()):
+            if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", 0) < width:
+                session.mount(
+                    prefix,
+                    HTTPAdapter(
+                        pool_connections=getattr(adapter, "_pool_connections", 10),
+                        pool_maxsize=width,
+                        max_retries=adapter.max_retries,
+                    ),
+                )
+
+    def _python_batches(self) -> Iterator[list[Record]]:
+        """Records of a Python resource: a yielded list is one batch, single records are
+        grouped; processing steps apply as for pages."""
+        records = self.resource.records
+        if isinstance(records, str):
+            records = import_callable(records, f"resource {self.resource.name!r}: records")
+        produced = records() if callable(records) else records
+        if produced is None:
+            return
+        if isinstance(produced, Mapping):
+            produced = [produced]
+        pending: list[Record] = []
+        for item in produced:
+            if isinstance(item, list | tuple):
+                if pending:
+                    yield self._python_batch(pending)
+                    pending = []
+                yield self._python_batch(list(item))
+            else:
+                pending.append(item)
+                if len(pending) >= PYTHON_BATCH_SIZE:
+                    yield self._python_batch(pending)
+                    pending = []
+        if pending:
+            yield self._python_batch(pending)
+
+    def _python_batch(self, items: list[Any]) -> list[Record]:
+        self._count_page()
+        batch = [r if isinstance(r, dict) else {"value": r} for r in items]
+        return self.steps.apply(batch) if self.steps else batch
+
+    def _count_page(self) -> None:
+        with self._stats_lock:  # pages are counted from worker threads when parallelized
+            self.stats.pages += 1
 
     def _pages(
         self, values: Mapping[str, Any], included: Mapping[str, Any]
@@ -152,22 +251,28 @@ class ResourceExtractor:
             params=placeholders.render(self._params, path_values),
             json=placeholders.render(endpoint.json_body, path_values),
             data=placeholders.render(endpoint.data, path_values),
-            headers=placeholders.render(endpoint.headers, path_values),
+            headers=_header_values(placeholders.render(endpoint.headers, path_values)),
             paginator=paginator_spec(endpoint.paginator),
             data_selector=endpoint.data_selector,
             auth=self._auth,
-            response_actions=[a.model_dump(exclude_none=True) for a in endpoint.response_actions]
-            or None,
+            response_actions=self._actions or None,
             max_pages=endpoint.max_pages,
             resource=self.resource.name,
         ):
-            self.stats.pages += 1
+            self._count_page()
             records = page.records
             if included:
                 records = [_with_parent(r, included) for r in records]
             if self.steps:
                 records = self.steps.apply(records)
             yield records
+
+
+def _header_values(headers: Mapping[str, Any] | None) -> dict[str, str] | None:
+    # A header that is exactly one placeholder takes the parent value's type (an int id).
+    if not headers:
+        return None
+    return {k: v if isinstance(v, str) else str(v) for k, v in headers.items() if v is not None}
 
 
 def _with_parent(record: Any, included: Mapping[str, Any]) -> Record:

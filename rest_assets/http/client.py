@@ -15,12 +15,15 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import orjson
 import requests
 import requests.auth
+import urllib3.exceptions
 
 from rest_assets.errors import (
     ConfigError,
     HTTPConnectionError,
     HTTPStatusError,
+    PaginationLoopError,
     ResponseFormatError,
+    ResponseTooLargeError,
 )
 from rest_assets.http.auth import AuthBase, create_auth
 from rest_assets.http.env import EnvResolver
@@ -41,6 +44,15 @@ logger = logging.getLogger("rest_assets.http")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 ERROR_BODY_LIMIT = 500
+# A body is read whole and parsed whole (orjson needs the complete document), so one page
+# costs about 2x its size while being read and ~5x more once parsed (measured: a 65 MiB page
+# of typical records took +340 MiB as Python objects). 128 MiB keeps one page under ~1 GiB,
+# far above real API pages (a few MB), and stops a runaway or hostile body before memory does.
+DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024
+# A body still arriving after this long is not a slow page but one that never ends: the read
+# timeout alone cannot catch a server that sends a byte every few seconds forever.
+DEFAULT_MAX_RESPONSE_SECONDS = 900.0
+_READ_CHUNK = 1024 * 1024
 # Headers never sent to a foreign origin, whatever their value.
 _SENSITIVE_HEADER = re.compile(
     r"auth|token|secret|key|cookie|session|signature|password|credential", re.IGNORECASE
@@ -114,6 +126,11 @@ class RestClient:
       between clients to cap their combined rate), a rate in requests/s, or a dict.
     - `env`: where `${VAR}` references are looked up (default os.environ at request time).
     - `show_error_body`: add the (truncated, redacted) response body to HTTP errors.
+    - `max_response_bytes`: a body larger than this (decoded) fails with
+      `ResponseTooLargeError` instead of filling memory; bodies are streamed and counted, and
+      a larger Content-Length is refused before reading. None: no limit.
+    - `max_response_seconds`: a body that takes longer than this to arrive fails (the
+      `timeout` bounds each socket read, this bounds the whole body). None: no limit.
 
     Logs go to the "rest_assets.http" logger with secrets redacted: every value resolved
     from `${VAR}` and every `auth.secret_values()` is masked, as are sensitive query params.
@@ -133,6 +150,8 @@ class RestClient:
         env: Mapping[str, str] | None = None,
         *,
         show_error_body: bool = False,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_response_seconds: float | None = DEFAULT_MAX_RESPONSE_SECONDS,
     ) -> None:
         self.base_url = base_url
         self.headers = dict(headers or {})
@@ -146,6 +165,8 @@ class RestClient:
         self.retry = RetryPolicy.create(retry)
         self.rate_limiter = RateLimiter.create(rate_limit)
         self.show_error_body = show_error_body
+        self.max_response_bytes = max_response_bytes
+        self.max_response_seconds = max_response_seconds
         self.stats = ClientStats()
         self.redactor = Redactor()
         self._lock = threading.Lock()
@@ -204,7 +225,15 @@ class RestClient:
             records = selector.select(body) if body is not None else []
             if pager is None:
                 pager = self._detect(response, body, records, resource)
-            pager.update_state(response, body, records)
+            try:
+                pager.update_state(response, body, records)
+            except PaginationLoopError as exc:
+                # the paginator knows the loop, not which resource and request hit it
+                raise PaginationLoopError(
+                    self._redact(
+                        f"{_prefix(resource)}{request.method} {redact_url(response.url)}: {exc}"
+                    )
+                ) from None
             number += 1
             with self._lock:
                 self.stats.pages += 1
@@ -301,7 +330,13 @@ class RestClient:
             self._detection_logged.add(resource)
         if first_time:
             description = pager.describe() if hasattr(pager, "describe") else type(pager).__name__
-            logger.info(self._redact(f"{_prefix(resource)}auto-detected paginator: {description}"))
+            # A warning, once per resource: a guessed paginator deserves an explicit config.
+            logger.warning(
+                self._redact(
+                    f"{_prefix(resource)}auto-detected paginator: {description}; "
+                    "set endpoint.paginator to make it explicit"
+                )
+            )
         return pager
 
     # -- sending -------------------------------------------------------------------------------
@@ -461,6 +496,7 @@ class RestClient:
             self.rate_limiter.acquire()
         settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         started = time.perf_counter()
+        settings["stream"] = True  # the body is read by _read_body, bounded in size and time
         try:
             response = self.session.send(
                 prepared, timeout=self.timeout, allow_redirects=False, **settings
@@ -468,7 +504,11 @@ class RestClient:
         finally:
             with self._lock:
                 self.stats.requests += 1
-        size = len(response.content)
+        try:
+            size = self._read_body(response, method, prepared.url or url, resource, started)
+        except BaseException:
+            response.close()  # the connection holds an unread body: never reuse it
+            raise
         with self._lock:
             self.stats.bytes += size
         if logger.isEnabledFor(logging.DEBUG):
@@ -481,6 +521,82 @@ class RestClient:
                 )
             )
         return response
+
+    def _read_body(
+        self,
+        response: requests.Response,
+        method: str,
+        url: str,
+        resource: str,
+        started: float,
+    ) -> int:
+        """Read the body into `response` (so `.content` works), within the size and time limits.
+
+        Returns the decoded size. Read errors become the `requests` exceptions that the retry
+        policy knows (a reset or truncated body is retried like a refused connection).
+        """
+        limit = self.max_response_bytes
+        declared = _content_length(response)
+        where = f"{_prefix(resource)}{method} {redact_url(url)}"
+        if limit is not None and declared is not None and declared > limit:
+            raise ResponseTooLargeError(
+                self._redact(
+                    f"{where} returned status {response.status_code} with a "
+                    f"{_size(declared)} body (Content-Length), over max_response_bytes="
+                    f"{limit} ({_size(limit)}); refused without reading it. Ask for smaller "
+                    "pages (a page size parameter) or raise client.max_response_bytes"
+                )
+            )
+        raw = response.raw
+        if response._content is not False or raw is None:
+            # an adapter (a cache, a test double) already holds the body in memory
+            return len(response.content or b"")
+        # read1 returns what one socket read brings, so the checks below run however slowly
+        # the body trickles in (read() would wait for a whole chunk); urllib3 < 2 lacks it
+        read = getattr(raw, "read1", None) or raw.read
+        deadline = (
+            None if self.max_response_seconds is None else started + self.max_response_seconds
+        )
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                chunk = read(_READ_CHUNK, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise requests.exceptions.ReadTimeout(str(exc)) from None
+            except urllib3.exceptions.ProtocolError as exc:
+                raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+            except urllib3.exceptions.DecodeError as exc:
+                raise requests.exceptions.ContentDecodingError(str(exc)) from None
+            except urllib3.exceptions.SSLError as exc:
+                raise requests.exceptions.SSLError(str(exc)) from None
+            if not chunk:
+                break
+            size += len(chunk)
+            chunks.append(chunk)
+            if limit is not None and size > limit:
+                raise ResponseTooLargeError(
+                    self._redact(
+                        f"{where} returned status {response.status_code} with a body over "
+                        f"max_response_bytes={limit} ({_size(limit)}); stopped reading at "
+                        f"{_size(size)}. Ask for smaller pages (a page size parameter) or "
+                        "raise client.max_response_bytes"
+                    )
+                )
+            if deadline is not None and time.perf_counter() > deadline:
+                raise HTTPConnectionError(
+                    self._redact(
+                        f"{where}: the response body was still arriving after "
+                        f"max_response_seconds={self.max_response_seconds:g} s "
+                        f"({_size(size)} received); the server never finished the page. "
+                        "Raise client.max_response_seconds if the API is just slow"
+                    ),
+                    None,
+                    self._redact(redact_url(url)),
+                )
+        response._content = b"".join(chunks)  # what `.content` would have read
+        response._content_consumed = True
+        return size
 
     def _strip_credentials(
         self, headers: dict[str, str], params: dict[str, Any], url: str
@@ -625,6 +741,19 @@ def _snapshot(request: RequestSpec) -> RequestSpec:
         data=copy.deepcopy(request.data),
         headers=dict(request.headers),
     )
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        value = int(response.headers.get("content-length", ""))
+    except ValueError:
+        return None
+    # a compressed body's length says nothing of its decoded size: check while reading
+    return None if response.headers.get("content-encoding") else value
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MiB" if count >= 1024 * 1024 else f"{count} bytes"
 
 
 def _prefix(resource: str) -> str:

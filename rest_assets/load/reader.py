@@ -1,16 +1,24 @@
-"""Reading a parent table's key columns for dependent resources."""
+"""Reading a parent table's key columns (or JSON paths) for dependent resources."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import duckdb
+import orjson
+
 from rest_assets.errors import RestAssetsError
-from rest_assets.load.writer import connect, quote_ident
+from rest_assets.load.writer import _table_columns, _table_name, connect, quote_ident
 
 
 class ParentTableError(RestAssetsError):
     """A child cannot read what it needs from its parent's table."""
+
+
+class ParentTableMissingError(ParentTableError):
+    """The parent's table does not exist (never materialized, or it never had a row)."""
 
 
 def read_rows(
@@ -63,3 +71,126 @@ def read_rows(
         return rows, newest
     finally:
         con.close()
+
+
+FieldSegments = Sequence[str | int]
+
+
+def read_parent_rows(
+    database: str,
+    schema: str,
+    table: str,
+    fields: Sequence[FieldSegments],
+    *,
+    load_id_column: str,
+    after_load_id: str | None = None,
+    where: str = "",
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """The values of parent `fields` per row (in load order) and the newest load id among them.
+
+    A field is a path of names and list indexes. Names only: the flattened column
+    `a__b` (matched case-insensitively, as DuckDB does). A longer path is read from the
+    longest prefix that is a JSON column (kept as JSON by `nested_as_json` or
+    `max_table_nesting`) with a JSON pointer. Each returned row holds the field values in
+    order, then the row's load id. With `after_load_id`, only rows of later loads.
+    """
+    if not Path(database).exists():
+        raise ParentTableMissingError(
+            f"{where}: table {schema}.{table} does not exist yet (no DuckDB file at "
+            f"{database}); materialize the parent asset first (or select both in one run)"
+        )
+    con = connect(database, read_only=True)
+    try:
+        (catalog,) = con.execute("SELECT current_database()").fetchone() or ("",)
+        actual = _table_name(con, str(catalog), schema, table)
+        if actual is None:
+            raise ParentTableMissingError(
+                f"{where}: table {schema}.{table} does not exist yet; materialize the parent "
+                "asset first (or select both in one run)"
+            )
+        columns = {n.lower(): (n, t) for n, t in _table_columns(con, str(catalog), schema, actual)}
+        if load_id_column.lower() not in columns:
+            raise ParentTableError(
+                f"{where}: table {schema}.{table} has no {load_id_column} column; it was not "
+                "written by rest-assets"
+            )
+        exprs: list[str] = []
+        params: list[Any] = []
+        decode: list[bool] = []
+        for path in fields:
+            expr, pointer = _field_expr(con, str(catalog), schema, actual, columns, path, where)
+            exprs.append(expr)
+            decode.append(pointer is not None)
+            if pointer is not None:
+                params.append(pointer)
+        load_col = quote_ident(columns[load_id_column.lower()][0])
+        target = f"{quote_ident(str(catalog))}.{quote_ident(schema)}.{quote_ident(actual)}"
+        sql = f"SELECT {', '.join([*exprs, load_col])} FROM {target}"
+        if after_load_id:
+            sql += f" WHERE {load_col} > ?"
+            params.append(after_load_id)
+        # rowid keeps the order rows were written in within one load.
+        sql += f" ORDER BY {load_col}, rowid"
+        rows = con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+    if any(decode):
+        rows = [
+            tuple(
+                orjson.loads(v) if flag and isinstance(v, str) else v
+                for v, flag in zip(row, [*decode, False], strict=True)
+            )
+            for row in rows
+        ]
+    newest = max((r[-1] for r in rows if r[-1] is not None), default=None)
+    return rows, newest
+
+
+def _field_expr(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schema: str,
+    table: str,
+    columns: dict[str, tuple[str, str]],
+    path: FieldSegments,
+    where: str,
+) -> tuple[str, str | None]:
+    """SQL for one field, and the JSON pointer bound to it (None for a plain column)."""
+    segments = list(path)
+    shown = _show(segments)
+    for size in range(len(segments), 0, -1):
+        prefix = segments[:size]
+        if any(isinstance(s, int) for s in prefix):
+            continue
+        found = columns.get("__".join(str(s) for s in prefix).lower())
+        if found is None:
+            continue
+        name, dtype = found
+        if size == len(segments):
+            return quote_ident(name), None
+        if dtype.upper() != "JSON":
+            raise ParentTableError(
+                f"{where}: parent field {shown} goes inside column {name!r} of {schema}.{table}, "
+                f"which holds {dtype}, not JSON"
+            )
+        rest = segments[size:]
+        pointer = "/" + "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in rest)
+        return f"json_extract({quote_ident(name)}, ?)", pointer
+    for size in range(len(segments), 0, -1):
+        names = [s for s in segments[:size] if isinstance(s, str)]
+        child = f"{table}__{'__'.join(names)}"
+        if names and _table_name(con, catalog, schema, child) is not None:
+            raise ParentTableError(
+                f"{where}: parent field {shown} is inside a list that was loaded as child table "
+                f"{schema}.{child}; keep it as JSON on the parent (nested_as_json: true or a "
+                "lower max_table_nesting), or lift the value into a field of its own with a "
+                "map processing step on the parent"
+            )
+    raise ParentTableError(
+        f"{where}: table {schema}.{table} has no column for parent field {shown}; "
+        f"the parent's rows have: {', '.join(sorted(n for n, _ in columns.values()))}"
+    )
+
+
+def _show(segments: Sequence[str | int]) -> str:
+    return repr(".".join(f"[{s}]" if isinstance(s, int) else s for s in segments))

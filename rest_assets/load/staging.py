@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -159,6 +159,12 @@ class StagedTable:
     nested_as_json: bool = False
     load_id: str = field(default_factory=new_load_id)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Partitioned assets: the key stored in `_ra_partition`, the keys a `replace` replaces
+    # (instead of the whole table), and a hook run after the commit whose returned mapping is
+    # added to the metadata (e.g. adding dynamic partitions for the rows that just landed).
+    partition_key: str | None = None
+    replace_partitions: list[str] | None = None
+    on_commit: Callable[[Any], Mapping[str, Any] | None] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.primary_key, str):

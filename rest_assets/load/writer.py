@@ -22,7 +22,9 @@ position, or of parent id and list index), child rows ``_ra_parent_id``, ``_ra_r
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ from rest_assets.load.schema import (
     quote_literal,
     widen,
 )
-from rest_assets.load.staging import WRITE_DISPOSITIONS, StagingArea
+from rest_assets.load.staging import WRITE_DISPOSITIONS, StagingArea, new_load_id
 
 DEFAULT_LOCK_TIMEOUT = 120.0
 
@@ -53,7 +55,16 @@ ROW_ID = "_ra_id"
 PARENT_ID = "_ra_parent_id"
 ROOT_ID = "_ra_root_id"
 LIST_IDX = "_ra_list_idx"
-_RESERVED = {LOAD_ID.lower(), ROW_ID.lower(), PARENT_ID.lower(), ROOT_ID.lower(), LIST_IDX.lower()}
+# the partition a root row was loaded for (partitioned assets only), see `commit`
+PARTITION_COLUMN = "_ra_partition"
+_RESERVED = {
+    LOAD_ID.lower(),
+    ROW_ID.lower(),
+    PARENT_ID.lower(),
+    ROOT_ID.lower(),
+    LIST_IDX.lower(),
+    PARTITION_COLUMN,
+}
 
 # columns of the temporary tables only
 _POS = "__ra_pos"
@@ -245,8 +256,12 @@ class _Commit:
         max_table_nesting: int | None,
         nested_as_json: bool,
         load_id: str,
+        partition_key: str | None = None,
+        replace_partitions: Sequence[str] | None = None,
     ) -> None:
         self.con = con
+        self.partition_key = partition_key
+        self.replace_partitions = list(replace_partitions) if replace_partitions else None
         self.schema = schema
         self.table = table
         self.files = files
@@ -283,7 +298,10 @@ class _Commit:
             f"CREATE TEMP TABLE {source} AS SELECT *, "
             f"md5({quote_literal(self.load_id)} || '/' || {_POS}::VARCHAR) AS {_RID} FROM ("
             f"SELECT {columns}row_number() OVER () AS {_POS} FROM read_json([{files}], "
-            f"format = 'array', records = {records}, union_by_name = true, sample_size = -1))"
+            f"format = 'array', records = {records}, union_by_name = true, sample_size = -1, "
+            # no MAP inference: records with >200 fields, or sparse ones, were read as MAPs
+            # and failed the load ("expected records"); nested objects flatten as dlt's do
+            f"map_inference_threshold = -1))"
         )
         rel = self.con.sql(f"SELECT * FROM {source} LIMIT 0")
         cols = [
@@ -314,6 +332,8 @@ class _Commit:
         if is_root:
             select.append(f"{_RID} AS {ROW_ID}")
             plan.meta = [(ROW_ID, ROW_ID, "VARCHAR")]
+            if self.partition_key is not None:
+                plan.meta.append((PARTITION_COLUMN, quote_literal(self.partition_key), "VARCHAR"))
             if self.disposition == "merge" and self.primary_key:
                 by_name = {c.name.lower(): c for c in flat_cols}
                 missing = [k for k in self.primary_key if k.lower() not in by_name]
@@ -526,6 +546,7 @@ class _Commit:
         )
         if not self.files:
             return self.run_empty()
+        self.ensure_newest_load_id()
         self.stage()
         prepared = []
         for plan in self.plans:
@@ -547,7 +568,9 @@ class _Commit:
         root_actual = prepared[0][1]
         root_target = self.target(root_actual)
         children = _child_tables_of(self.con, self.catalog, self.schema, root_actual)
-        if self.disposition == "replace":
+        if self.disposition == "replace" and self.replace_partitions is not None:
+            self.delete_partitions(root_actual, children)
+        elif self.disposition == "replace":
             for name in [root_actual, *children]:
                 self.con.execute(f"DELETE FROM {self.target(name)}")
         elif self.disposition == "merge" and self.primary_key:
@@ -594,11 +617,53 @@ class _Commit:
                 )
         self.con.execute(f"DELETE FROM {root_target} t USING {staged} s WHERE {match}")
 
+    def ensure_newest_load_id(self) -> None:
+        """Make this load's id sort after every load already in the table.
+
+        Dependent assets read "parent rows after the load id I handled last"; an extraction
+        that started before another but commits after it must not land below that cursor.
+        Commits are serialised by the file lock, so checking inside the transaction is enough.
+        """
+        actual = _table_name(self.con, self.catalog, self.schema, self.table)
+        if actual is None:
+            return
+        names = {
+            n.lower(): n for n, _ in _table_columns(self.con, self.catalog, self.schema, actual)
+        }
+        if LOAD_ID.lower() not in names:
+            return
+        row = self.con.execute(
+            f"SELECT max({quote_ident(names[LOAD_ID.lower()])}) FROM {self.target(actual)}"
+        ).fetchone()
+        newest = None if row is None or row[0] is None else str(row[0])
+        if newest is None or self.load_id > newest:
+            return
+        candidate = new_load_id()
+        self.load_id = candidate if candidate > newest else f"{newest}.{secrets.token_hex(3)}"
+
+    def delete_partitions(self, root: str, children: list[str]) -> None:
+        """A partitioned replace: delete only the rows of the partitions being loaded."""
+        columns = {n.lower() for n, _ in _table_columns(self.con, self.catalog, self.schema, root)}
+        if PARTITION_COLUMN not in columns:
+            return  # no row was ever loaded for a partition
+        keys = ", ".join(quote_literal(k) for k in self.replace_partitions or [])
+        root_target = self.target(root)
+        scoped = f"{quote_ident(PARTITION_COLUMN)} IN ({keys})"
+        for child in children:
+            self.con.execute(
+                f"DELETE FROM {self.target(child)} WHERE {ROOT_ID} IN "
+                f"(SELECT {ROW_ID} FROM {root_target} WHERE {scoped})"
+            )
+        self.con.execute(f"DELETE FROM {root_target} WHERE {scoped}")
+
     def run_empty(self) -> LoadResult:
         actual = _table_name(self.con, self.catalog, self.schema, self.table)
         if actual is None:
             return self.result(None, 0, {})
-        if self.disposition == "replace":
+        if self.disposition == "replace" and self.replace_partitions is not None:
+            children = _child_tables_of(self.con, self.catalog, self.schema, actual)
+            self.delete_partitions(actual, children)
+        elif self.disposition == "replace":
             for name in [actual, *_child_tables_of(self.con, self.catalog, self.schema, actual)]:
                 self.con.execute(f"DELETE FROM {self.target(name)}")
         return self.result(actual, 0, {})
@@ -695,6 +760,8 @@ def commit(
     nested_as_json: bool = False,
     load_id: str,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    partition_key: str | None = None,
+    replace_partitions: Sequence[str] | None = None,
 ) -> LoadResult:
     """Commit staged batches into ``schema.table`` of a DuckDB file in one transaction.
 
@@ -705,6 +772,10 @@ def commit(
     Nested objects and lists go to ``parent__child`` columns and ``<table>__<field>`` child
     tables up to ``max_table_nesting`` levels (``None``: no limit); deeper values, and all lists
     when ``nested_as_json``, are stored as JSON. Any failure rolls the whole load back.
+
+    Partitioned loads: with ``partition_key`` every root row gets it in ``_ra_partition``; a
+    ``replace`` with ``replace_partitions`` deletes only the rows (and their child rows) whose
+    ``_ra_partition`` is one of those keys, instead of the whole table.
     """
     if write_disposition not in WRITE_DISPOSITIONS:
         raise ConfigError(
@@ -734,7 +805,10 @@ def commit(
                 max_table_nesting=max_table_nesting,
                 nested_as_json=nested_as_json,
                 load_id=load_id,
+                partition_key=partition_key,
+                replace_partitions=replace_partitions,
             ).run()
+            _test_hook_before_commit()
             con.execute("COMMIT")
         except BaseException as exc:
             # the transaction may already be aborted; closing the connection discards it
@@ -749,6 +823,16 @@ def commit(
     finally:
         con.close()
     return result
+
+
+def _test_hook_before_commit() -> None:
+    """Off unless REST_ASSETS_TEST_COMMIT_MARKER is set: the fault-injection suite
+    (tests/reliability) SIGKILLs a run here, with the load written but not committed. The hook
+    touches that file, then sleeps REST_ASSETS_TEST_COMMIT_SLEEP seconds (default 0)."""
+    marker = os.environ.get("REST_ASSETS_TEST_COMMIT_MARKER")
+    if marker:
+        Path(marker).touch()
+        time.sleep(float(os.environ.get("REST_ASSETS_TEST_COMMIT_SLEEP") or 0))
 
 
 def table_exists(

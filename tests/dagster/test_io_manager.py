@@ -174,8 +174,8 @@ def test_downstream_dataframe_assets(
         ("ann", 2),
         ("bob", 1),
     ]
-    assert _metadata(instance, top_author.key)["dagster/table_name"] == "public.top_author"
-    assert _rows(database, "SELECT author, n FROM public.top_author") == [("ann", 2)]
+    assert _metadata(instance, top_author.key)["dagster/table_name"] == "main.top_author"
+    assert _rows(database, "SELECT author, n FROM main.top_author") == [("ann", 2)]
 
     # replacing again swaps the rows instead of adding to them
     assert dg.materialize(
@@ -206,7 +206,7 @@ def test_upstream_table_from_definition_metadata(
         [things, total], instance=instance, resources=resources, selection=[total.key]
     )
     assert result.success
-    assert _rows(database, "SELECT total FROM public.total") == [(3,)]
+    assert _rows(database, "SELECT total FROM main.total") == [(3,)]
 
 
 def test_missing_upstream_table_loads_empty_frame_and_none_writes_nothing(
@@ -222,7 +222,7 @@ def test_missing_upstream_table_loads_empty_frame_and_none_writes_nothing(
 
     resources = {"io_manager": DuckDBIOManager(database=str(database))}
     assert dg.materialize([nothing, count_nothing], instance=instance, resources=resources).success
-    assert _rows(database, "SELECT rows FROM public.count_nothing") == [(0,)]
+    assert _rows(database, "SELECT rows FROM main.count_nothing") == [(0,)]
     assert _rows(database, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'src'") == [
         (0,)
     ]
@@ -245,4 +245,4 @@ def test_unsupported_output_type_is_a_clear_error(
 
 def test_table_for_key_convention() -> None:
     assert table_for_key(dg.AssetKey(["a", "b", "c"])) == ("a_b", "c")
-    assert table_for_key(dg.AssetKey(["solo"])) == ("public", "solo")
+    assert table_for_key(dg.AssetKey(["solo"])) == ("main", "solo")

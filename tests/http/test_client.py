@@ -323,6 +323,7 @@ def test_auto_detected_paginator_is_logged_once_per_resource(
     assert len(detections) == 1
     assert "posts" in detections[0].getMessage()
     assert "json_link" in detections[0].getMessage()
+    assert detections[0].levelno == logging.WARNING
 
 
 # -- retries -------------------------------------------------------------------------------------

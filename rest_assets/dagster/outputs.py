@@ -1,0 +1,267 @@
+"""Output assets: the reverse direction, rows of a DuckDB table POSTed to an API in batches.
+
+An output is configured under a source (`outputs:`) and uses that source's client: base
+URL, headers, auth, rate limit and retries. Its asset depends on the asset whose table it
+sends, so the lineage shows `blog/posts -> blog/publish_posts`. Rows are first copied out of
+DuckDB into a Parquet snapshot (the file lock is held for that copy only), then sent batch
+by batch in a stable order, each batch with an `Idempotency-Key` derived from its content:
+a re-run over unchanged data sends the same keys, which APIs that honour them deduplicate.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from rest_assets.config.models import OutputConfig, SourceConfig
+from rest_assets.dagster.io_manager import table_for_key
+from rest_assets.dagster.naming import asset_key, schema_name, table_name
+from rest_assets.dagster.progress import Progress
+from rest_assets.dagster.runtime import _RATE_LIMITERS, IO_MANAGER_KEY
+from rest_assets.errors import ConfigError
+from rest_assets.extract.records import auth_spec
+from rest_assets.http.redact import redact_url
+from rest_assets.http.retry import RateLimiter, RetryPolicy
+from rest_assets.http.sender import BatchSender
+from rest_assets.load.schema import quote_ident
+from rest_assets.load.writer import LoadError, connect
+
+OWN_COLUMN_PREFIX = "_ra_"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where an output's rows come from: the asset (for lineage) and its DuckDB table."""
+
+    key: dg.AssetKey
+    schema: str
+    table: str
+    order_by: tuple[str, ...] = ()
+
+
+def resolve_upstream(
+    output: OutputConfig, source: SourceConfig, sources: Sequence[SourceConfig], where: str
+) -> Upstream:
+    """Turn `from:` into an asset key and a table, failing at load time when it is unknown."""
+    ref = output.from_.strip()
+    by_name = {s.name: s for s in sources}
+    if "/" in ref:
+        prefix, _, name = ref.rpartition("/")
+        owner = by_name.get(prefix)
+        if owner is not None:
+            return _resource_upstream(owner, name, f"{where}.from")
+        key = dg.AssetKey([*prefix.split("/"), name])
+        schema, table = table_for_key(key)
+        return Upstream(key, schema, table)
+    if "." in ref:
+        schema, _, table = ref.partition(".")
+        for candidate in sources:
+            if schema_name(candidate) == schema:
+                for resource in candidate.resources:
+                    if table_name(resource) == table:
+                        return _resource_upstream(candidate, resource.name, f"{where}.from")
+        return Upstream(dg.AssetKey([schema, table]), schema, table)
+    return _resource_upstream(source, ref, f"{where}.from")
+
+
+def _resource_upstream(source: SourceConfig, name: str, where: str) -> Upstream:
+    try:
+        resource = source.resource(name)
+    except KeyError:
+        known = ", ".join(r.name for r in source.resources) or "none"
+        raise ConfigError(
+            f"{where}: source {source.name!r} has no resource {name!r} (resources: {known}); "
+            "write a resource name, source/resource, or a table as schema.table"
+        ) from None
+    return Upstream(
+        asset_key(source, resource.name),
+        schema_name(source),
+        table_name(resource),
+        tuple(resource.primary_key),
+    )
+
+
+def output_assets_for(
+    source: SourceConfig, sources: Sequence[SourceConfig], where: str
+) -> list[dg.AssetsDefinition]:
+    """One asset per configured output of a source."""
+    return [
+        _make_output_asset(
+            source,
+            output,
+            resolve_upstream(output, source, sources, f"{where}.outputs[{i}]({output.name})"),
+        )
+        for i, output in enumerate(source.outputs)
+    ]
+
+
+def _make_output_asset(
+    source: SourceConfig, output: OutputConfig, upstream: Upstream
+) -> dg.AssetsDefinition:
+    key = asset_key(source, output.name)
+    target = f"{output.method} {output.path}"
+    description = output.description or (
+        f"Sends the rows of `{upstream.schema}.{upstream.table}` to `{target}` on "
+        f"`{redact_url(source.client.base_url)}` in batches of {output.batch_size}."
+    )
+
+    @dg.asset(
+        key=key,
+        deps=[upstream.key],
+        group_name=source.name,
+        kinds={"rest", "duckdb"},
+        description=description,
+        metadata={
+            "endpoint": target,
+            "base_url": redact_url(source.client.base_url),
+            "source_table": f"{upstream.schema}.{upstream.table}",
+            "batch_size": output.batch_size,
+        },
+        required_resource_keys={IO_MANAGER_KEY},
+    )
+    def _output(context) -> dg.MaterializeResult:  # type: ignore[no-untyped-def]
+        # Unannotated on purpose: Dagster rejects the string annotation on the context.
+        database = getattr(context.resources, IO_MANAGER_KEY).database
+        return send_output(context, source, output, upstream, database)
+
+    return _output
+
+
+def send_output(
+    context: dg.AssetExecutionContext,
+    source: SourceConfig,
+    output: OutputConfig,
+    upstream: Upstream,
+    database: str,
+) -> dg.MaterializeResult:
+    """Snapshot the upstream table, send it in batches, and record what was sent."""
+    label = f"{source.name}.{output.name}"
+    workdir = Path(tempfile.mkdtemp(prefix="rest-assets-out-"))
+    started = time.perf_counter()
+    try:
+        snapshot, columns = _snapshot(database, upstream, output, workdir / "rows.parquet")
+        progress = Progress(context.log.info, label, unit="batches", every=10)
+        with _sender(source, output) as sender:
+            stats = sender.send(
+                output.path,
+                _batches(snapshot, output.batch_size),
+                method=output.method,
+                body_key=output.body_key,
+                headers=output.headers,
+                idempotency_header=output.idempotency_header,
+                name=label,
+                on_batch=lambda s: progress.update(s.batches, s.rows),
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    context.log.info(
+        f"{label}: sent {stats.rows} rows in {stats.batches} batches, {stats.requests} "
+        f"requests ({stats.retries} retries), {elapsed:.2f}s"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows_sent": stats.rows,
+            "batches": stats.batches,
+            "requests": stats.requests,
+            "retries": stats.retries,
+            "bytes_sent": stats.bytes,
+            "columns_sent": ", ".join(columns),
+            "source_table": f"{upstream.schema}.{upstream.table}",
+            "send_seconds": round(elapsed, 3),
+        }
+    )
+
+
+def _sender(source: SourceConfig, output: OutputConfig) -> BatchSender:
+    client = source.client
+    limiter: RateLimiter | None = None
+    if client.rate_limit.requests_per_second:
+        # Shared with the source's read assets: the rate is a promise about the API.
+        limiter = _RATE_LIMITERS.setdefault(
+            source.name, RateLimiter(client.rate_limit.requests_per_second)
+        )
+    return BatchSender(
+        base_url=client.base_url,
+        headers=client.headers,
+        auth=auth_spec(client.auth),
+        session=client.session,
+        timeout=client.timeout,
+        retry=RetryPolicy(
+            max_attempts=client.rate_limit.max_retries + 1,
+            retry_statuses=set(client.rate_limit.retry_on),
+        ),
+        rate_limit=limiter,
+        show_error_body=client.show_error_body,
+    )
+
+
+def _snapshot(
+    database: str, upstream: Upstream, output: OutputConfig, path: Path
+) -> tuple[Path | None, list[str]]:
+    """Copy the rows to send into a Parquet file, in a stable order; None when no table."""
+    if not Path(database).exists():
+        raise LoadError(f"no DuckDB file at {database}: materialize {upstream.key} first")
+    con = connect(database, read_only=True)
+    try:
+        (catalog,) = con.execute("SELECT current_database()").fetchone() or ("",)
+        present = [
+            str(name)
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
+                "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) "
+                "ORDER BY column_index",
+                [catalog, upstream.schema, upstream.table],
+            ).fetchall()
+        ]
+        if not present:
+            raise LoadError(
+                f"table {upstream.schema}.{upstream.table} does not exist: materialize "
+                f"{upstream.key.to_user_string()} first"
+            )
+        columns = output.columns or [c for c in present if not c.startswith(OWN_COLUMN_PREFIX)]
+        missing = [c for c in [*columns, *output.idempotency_key] if c not in present]
+        if missing:
+            raise ConfigError(
+                f"output {output.name!r}: table {upstream.schema}.{upstream.table} has no "
+                f"column(s) {', '.join(missing)}; it has {', '.join(present)}"
+            )
+        order = list(output.idempotency_key) or [c for c in upstream.order_by if c in present]
+        # A stable order keeps batch boundaries, and so each batch's key, the same on re-run.
+        order_sql = ", ".join(quote_ident(c) for c in order) if order else "ALL"
+        target = ".".join(quote_ident(p) for p in (catalog, upstream.schema, upstream.table))
+        select = ", ".join(quote_ident(c) for c in columns)
+        con.execute(
+            f"COPY (SELECT {select} FROM {target} ORDER BY {order_sql}) "
+            f"TO {_literal(str(path))} (FORMAT parquet)"
+        )
+    finally:
+        con.close()
+    return path, columns
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _batches(snapshot: Path | None, size: int) -> Iterator[list[dict[str, Any]]]:
+    """Rows of the snapshot in batches of `size`, never more than one batch in memory."""
+    if snapshot is None:
+        return
+    reader = pq.ParquetFile(snapshot)
+    pending: list[dict[str, Any]] = []
+    for record_batch in reader.iter_batches(batch_size=size):
+        pending.extend(record_batch.to_pylist())
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
+    if pending:
+        yield pending

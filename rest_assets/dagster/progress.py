@@ -1,0 +1,55 @@
+"""Progress lines for long runs: pages, records and rate, every N pages or every few seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+EVERY_PAGES = 10
+EVERY_SECONDS = 5.0
+
+
+class Progress:
+    """Call it with running totals; it logs a line when enough pages or time have passed.
+
+    `log` is where lines go (`context.log.info` in an asset). The first call only starts
+    the clock's reference point if nothing has happened yet; lines read like
+    `blog.posts: 40 pages, 2,000 records, 1,234 records/s`.
+    """
+
+    def __init__(
+        self,
+        log: Callable[[str], None],
+        label: str,
+        *,
+        unit: str = "pages",
+        every: int = EVERY_PAGES,
+        every_seconds: float = EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log = log
+        self.label = label
+        self.unit = unit
+        self.every = max(1, every)
+        self.every_seconds = every_seconds
+        self.clock = clock
+        self.started = clock()
+        self._last_time = self.started
+        self._last_count = 0
+        self.lines = 0
+
+    def update(self, count: int, records: int, extra: str = "") -> None:
+        """Report `count` units (pages or batches) and `records` so far, when it is time."""
+        now = self.clock()
+        due = count - self._last_count >= self.every or now - self._last_time >= self.every_seconds
+        if not due or count == self._last_count:
+            return
+        self._last_time, self._last_count = now, count
+        elapsed = now - self.started
+        rate = records / elapsed if elapsed > 0 else 0.0
+        suffix = f", {extra}" if extra else ""
+        self.log(
+            f"{self.label}: {count:,} {self.unit}, {records:,} records, "
+            f"{rate:,.0f} records/s{suffix}"
+        )
+        self.lines += 1

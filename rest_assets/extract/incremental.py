@@ -1,0 +1,386 @@
+"""Incremental loading: where a resource's cursor starts, and tracking it over the records.
+
+A resource is incremental when its endpoint has an `incremental` section, or (legacy) a
+param `{type: incremental, cursor_path, initial_value}`. The cursor state is a small JSON
+object stored by the Dagster layer (see `rest_assets.dagster.state`); this module only
+computes it:
+
+- `IncrementalSpec` compiles the config once: the cursor path (plain field names skip
+  JSONPath), `convert` (a callable or `pkg.module:function`), `last_value_func` and
+  `row_order`.
+- `spec.values(state)` gives the `{incremental.*}` placeholder values of a run.
+- `spec.tracker(state)` filters each batch of records: records behind the start value or
+  beyond the end value are dropped, and so are records at the start value that the previous
+  run already loaded (their primary keys, or a hash of the record, are kept in the state), so
+  an inclusive `>=` filter on the server never duplicates rows, even with `append`.
+  It raises `RangeExhausted` once `row_order` proves no later record can be in range.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from jsonpath_ng import parse as jsonpath_parse
+
+from rest_assets.config.models import EndpointConfig, IncrementalConfig, IncrementalParam
+from rest_assets.errors import ConfigError
+from rest_assets.extract.steps import Record, import_callable
+
+# At most this many keys of records at the cursor value are remembered; beyond it a record
+# at the boundary may be loaded twice (merge on a primary key still keeps one).
+MAX_BOUNDARY_KEYS = 1000
+START = "{incremental.start_value}"
+END = "{incremental.end_value}"
+_PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_MISSING = object()
+
+
+class RangeExhausted(Exception):
+    """Raised by a tracker when `row_order` shows that no later record can be in range."""
+
+
+@dataclass
+class CursorState:
+    """What one run leaves for the next: the last cursor value and the records at it."""
+
+    last_value: Any = None
+    boundary_keys: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"last_value": self.last_value, "boundary_keys": list(self.boundary_keys)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> CursorState | None:
+        """A state from stored JSON; None (start from `initial_value`) for anything else."""
+        if not isinstance(data, Mapping) or data.get("last_value") is None:
+            return None
+        keys = data.get("boundary_keys") or []
+        return cls(data["last_value"], [str(k) for k in keys])
+
+
+def find_incremental(endpoint: EndpointConfig, where: str) -> tuple[IncrementalConfig | None, str]:
+    """The endpoint's incremental config and the legacy param it came from ("" if none)."""
+    legacy = [(k, v) for k, v in endpoint.params.items() if isinstance(v, IncrementalParam)]
+    if len(legacy) > 1 or (legacy and endpoint.incremental is not None):
+        raise ConfigError(
+            f"{where}.endpoint: only one incremental cursor per resource; found "
+            f"{'params.' + legacy[0][0] if legacy else ''} and another one"
+        )
+    if legacy:
+        name, param = legacy[0]
+        return IncrementalConfig(**param.model_dump(exclude={"type"})), name
+    return endpoint.incremental, ""
+
+
+def legacy_params(endpoint: EndpointConfig) -> dict[str, str]:
+    """Query params of the legacy forms, as placeholders filled from the cursor.
+
+    `params: {since: {type: incremental, ...}}` sends `since=<start value>`;
+    `incremental: {start_param, end_param}` sends those two params.
+    """
+    out: dict[str, str] = {}
+    for name, value in endpoint.params.items():
+        if isinstance(value, IncrementalParam):
+            out[name] = START
+    inc = endpoint.incremental
+    if inc is not None and inc.start_param:
+        out[inc.start_param] = START
+    if inc is not None and inc.end_param:
+        out[inc.end_param] = END
+    return out
+
+
+def _compile_path(path: str, where: str) -> Callable[[Any], Any]:
+    """A getter for a cursor path: plain (dotted) field names without JSONPath."""
+    text = path[2:] if path.startswith("$.") else path
+    parts = text.split(".")
+    if all(part and set(part) <= _PLAIN for part in parts):
+        if len(parts) == 1:
+            key = parts[0]
+
+            def plain(record: Any) -> Any:
+                return record.get(key, _MISSING) if isinstance(record, dict) else _MISSING
+
+            return plain
+
+        def nested(record: Any) -> Any:
+            for part in parts:
+                if not isinstance(record, dict) or part not in record:
+                    return _MISSING
+                record = record[part]
+            return record
+
+        return nested
+    try:
+        expression = jsonpath_parse(path)
+    except Exception as exc:  # jsonpath-ng raises several exception types
+        raise ConfigError(f"{where}: invalid cursor_path {path!r}: {exc}") from None
+
+    def find(record: Any) -> Any:
+        matches = expression.find(record)
+        return matches[0].value if matches else _MISSING
+
+    return find
+
+
+def _as_datetime(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _key(value: Any) -> Any:
+    """A sort key that compares ISO timestamps of different formats and numeric strings."""
+    if isinstance(value, str):
+        parsed = _as_datetime(value)
+        if parsed is not None:
+            return (1, parsed)
+        try:
+            return (0, float(value))
+        except ValueError:
+            return (2, value)
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, datetime):
+        return (1, value if value.tzinfo else value.replace(tzinfo=UTC))
+    return (2, str(value))
+
+
+def compare(a: Any, b: Any) -> int:
+    """-1, 0 or 1: cursor values of the same kind compare natively, others through `_key`."""
+    if type(a) is type(b) and not isinstance(a, str):
+        return (a > b) - (a < b)
+    if isinstance(a, str) and isinstance(b, str) and len(a) == len(b):
+        # same-length strings (one timestamp format, zero-padded ids) order as text: fast path
+        return (a > b) - (a < b)
+    ka, kb = _key(a), _key(b)
+    if ka[0] != kb[0]:
+        raise TypeError(f"cannot compare cursor values {a!r} and {b!r}")
+    return (ka > kb) - (ka < kb)
+
+
+def record_key(record: Any, primary_key: Sequence[str]) -> str:
+    """The identity of a record at the boundary: its primary key, else a stable hash."""
+    if primary_key and isinstance(record, dict):
+        return orjson.dumps([record.get(k) for k in primary_key], default=str).decode()
+    data = orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+class IncrementalSpec:
+    """A resource's incremental config, compiled once per definitions load."""
+
+    def __init__(
+        self, config: IncrementalConfig, where: str, primary_key: Sequence[str] = ()
+    ) -> None:
+        self.config = config
+        self.where = where
+        self.cursor_path = config.cursor_path
+        self.get = _compile_path(config.cursor_path, f"{where}.incremental.cursor_path")
+        self.convert = (
+            import_callable(config.convert, f"{where}.incremental.convert")
+            if config.convert is not None
+            else None
+        )
+        self.sign = 1 if config.last_value_func == "max" else -1
+        self.primary_key = list(primary_key)
+        if config.end_value is not None and config.initial_value is None:
+            raise ConfigError(f"{where}.incremental: end_value needs an initial_value")
+
+    @classmethod
+    def for_endpoint(
+        cls, endpoint: EndpointConfig, where: str, primary_key: Sequence[str] = ()
+    ) -> IncrementalSpec | None:
+        """The spec of an endpoint (new or legacy form), or None when not incremental."""
+        config, _ = find_incremental(endpoint, where)
+        return cls(config, where, primary_key) if config is not None else None
+
+    def start_value(self, state: CursorState | None) -> Any:
+        """Where a run starts: the last value (minus `lag`), else the initial value."""
+        if state is None or state.last_value is None:
+            return self.config.initial_value
+        return self._lagged(state.last_value)
+
+    def _lagged(self, value: Any) -> Any:
+        lag = self.config.lag
+        if not lag:
+            return value
+        step = -lag * self.sign
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return type(value)(value + step)
+        if isinstance(value, str) and (parsed := _as_datetime(value)) is not None:
+            shifted = parsed + timedelta(seconds=step)
+            return (
+                shifted.isoformat().replace("+00:00", "Z")
+                if value.endswith("Z")
+                else (shifted.isoformat())
+            )
+        return value
+
+    def values(
+        self, state: CursorState | None, start: Any = _MISSING, end: Any = _MISSING
+    ) -> dict[str, Any]:
+        """`{incremental.*}` placeholder values (converted); `start`/`end` override a window."""
+        start_value = self.start_value(state) if start is _MISSING else start
+        end_value = self.config.end_value if end is _MISSING else end
+        last = state.last_value if state is not None else None
+        raw = {
+            "start_value": start_value,
+            "initial_value": self.config.initial_value,
+            "last_value": start_value if last is None or start is not _MISSING else last,
+            "end_value": end_value,
+        }
+        return {f"incremental.{k}": self._convert(v) for k, v in raw.items()}
+
+    def _convert(self, value: Any) -> Any:
+        if value is None or self.convert is None:
+            return value
+        return self.convert(value)
+
+    def tracker(
+        self,
+        state: CursorState | None,
+        *,
+        start: Any = _MISSING,
+        end: Any = _MISSING,
+        end_inclusive: bool = False,
+        end_keys: Sequence[str] | None = None,
+    ) -> CursorTracker:
+        """A tracker for one run; `start`/`end` bound a window instead of the state/config.
+
+        With `end_keys`, records at the end value are kept only if their key is one of them
+        (a window re-run takes back exactly the records its first run had at its end).
+        """
+        lagged = bool(self.config.lag) and state is not None
+        start_value = self.start_value(state) if start is _MISSING else start
+        seen = [] if lagged or state is None else state.boundary_keys
+        if start is not _MISSING and state is not None and start != state.last_value:
+            seen = []
+        return CursorTracker(
+            self,
+            start_value,
+            seen,
+            self.config.end_value if end is _MISSING else end,
+            end_inclusive,
+            previous=state,
+            end_keys=end_keys,
+        )
+
+
+class CursorTracker:
+    """Filters batches of records against the range and tracks the new cursor."""
+
+    def __init__(
+        self,
+        spec: IncrementalSpec,
+        start: Any,
+        boundary_keys: Sequence[str],
+        end: Any,
+        end_inclusive: bool,
+        previous: CursorState | None = None,
+        end_keys: Sequence[str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.start = start
+        self.end = end
+        self.end_inclusive = end_inclusive
+        self.previous = previous
+        self.seen = set(boundary_keys)
+        self.end_keys = set(end_keys) if end_keys is not None else None
+        self.last_value: Any = None
+        self.keys_at_last: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+        order = spec.config.row_order
+        # records arrive in the cursor's direction (ascending for max) or against it
+        self.forward = order is not None and ((order == "asc") == (spec.sign == 1))
+        self.backward = order is not None and not self.forward
+        self.exhausted = False
+
+    def _cmp(self, a: Any, b: Any) -> int:
+        return compare(a, b) * self.spec.sign
+
+    def filter(self, records: list[Record]) -> list[Record]:
+        """The records of a batch in range and not loaded before.
+
+        Sets `exhausted` when `row_order` shows that no later record can be in range: the
+        caller stores the returned records, then stops paginating.
+        """
+        kept: list[Record] = []
+        get = self.spec.get
+        missing_rule = self.spec.config.on_cursor_value_missing
+        exhausted = False
+        for record in records:
+            value = get(record)
+            if value is _MISSING or value is None:
+                if missing_rule == "raise":
+                    raise ConfigError(
+                        f"{self.spec.where}: a record has no value at cursor_path "
+                        f"{self.spec.cursor_path!r}; set incremental.on_cursor_value_missing "
+                        "to include or exclude such records"
+                    )
+                if missing_rule == "include":
+                    kept.append(record)
+                continue
+            if self.start is not None:
+                c = self._cmp(value, self.start)
+                if c < 0:
+                    self.dropped += 1
+                    if self.backward:
+                        exhausted = True
+                        break
+                    continue
+                if c == 0 and self.seen and record_key(record, self.spec.primary_key) in self.seen:
+                    self.dropped += 1
+                    continue
+            if self.end is not None:
+                c = self._cmp(value, self.end)
+                if c > 0 or (c == 0 and not self.end_inclusive):
+                    self.dropped += 1
+                    if self.forward:
+                        exhausted = True
+                        break
+                    continue
+                if (
+                    c == 0
+                    and self.end_keys is not None
+                    and record_key(record, self.spec.primary_key) not in self.end_keys
+                ):
+                    self.dropped += 1  # at the end value but loaded by the next window
+                    continue
+            self._track(value, record)
+            kept.append(record)
+        self.kept += len(kept)
+        self.exhausted = exhausted
+        return kept
+
+    def _track(self, value: Any, record: Record) -> None:
+        if self.last_value is None or self._cmp(value, self.last_value) > 0:
+            self.last_value = value
+            self.keys_at_last = [record_key(record, self.spec.primary_key)]
+        elif self._cmp(value, self.last_value) == 0 and len(self.keys_at_last) < MAX_BOUNDARY_KEYS:
+            self.keys_at_last.append(record_key(record, self.spec.primary_key))
+
+    def state(self) -> CursorState | None:
+        """The state after this run; the previous one when no record was in range."""
+        if self.last_value is None:
+            return self.previous
+        keys = self.keys_at_last
+        prev = self.previous
+        if prev is not None and prev.last_value is not None:
+            if self._cmp(self.last_value, prev.last_value) < 0:
+                return prev  # a window re-run behind the cursor does not move it back
+            if self._cmp(self.last_value, prev.last_value) == 0:
+                # the old boundary records are still at the cursor: remember both
+                keys = list(dict.fromkeys([*prev.boundary_keys, *keys]))
+                keys = keys[-MAX_BOUNDARY_KEYS:]
+        return CursorState(self.last_value, keys)
