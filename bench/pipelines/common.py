@@ -43,6 +43,10 @@ def rest_api_config(url: str, scenario: str, page_size: int = 1000) -> dict[str,
                 },
                 {
                     "name": "children",
+                    # both dlt and rest-assets fetch a parallelized resource's pages in a pool
+                    # of threads (dlt: its extract workers, 5 by default; rest-assets:
+                    # `concurrency`, 8 by default, the same as ideal_par)
+                    "parallelized": True,
                     "endpoint": {
                         "path": "parents/{resources.parents.id}/children",
                         "data_selector": "data",

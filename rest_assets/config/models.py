@@ -117,6 +117,25 @@ class IncrementalConfig(_Strict):
     last_value_func: Literal["max", "min"] = "max"
     on_cursor_value_missing: Literal["raise", "include", "exclude"] = "raise"
     lag: float | None = None
+    # Beyond dlt: `window` splits the range into windows (`1d`, `6h`, `30m`, seconds, or
+    # cursor units for numeric cursors) fetched one after another up to end_value or now;
+    # `lookback` re-reads that far behind the cursor for late records without duplicates.
+    window: str | float | None = Field(
+        default=None,
+        description="Fetch the range in windows of this span (1d, 6h, 30m, seconds or cursor "
+        "units), each with its own start_value/end_value, up to end_value or now.",
+    )
+    lookback: str | float | None = Field(
+        default=None,
+        description="Re-read this far behind the cursor for late records; records already "
+        "loaded there are skipped.",
+    )
+    max_parent_cursors: int = Field(
+        default=10_000,
+        ge=1,
+        description="A child keeps one cursor per parent key: at most this many, the least "
+        "recently requested evicted (they restart from initial_value).",
+    )
 
 
 class IncrementalParam(IncrementalConfig):
@@ -158,6 +177,13 @@ class EndpointConfig(_Strict):
     auth: AuthConfig | Any | None = None
     max_pages: int | None = Field(default=None, gt=0)
     timeout: float | None = Field(default=None, gt=0)
+    page_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Fetch pages 2..N this many at a time once page one names the total "
+        "(offset, page_number); pages are still yielded in order.",
+    )
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 

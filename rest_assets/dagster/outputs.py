@@ -25,11 +25,14 @@ from rest_assets.config.models import OutputConfig, SourceConfig
 from rest_assets.dagster.io_manager import table_for_key
 from rest_assets.dagster.naming import asset_key, schema_name, table_name
 from rest_assets.dagster.progress import Progress
-from rest_assets.dagster.runtime import _RATE_LIMITERS, IO_MANAGER_KEY
+from rest_assets.dagster.runtime import (
+    IO_MANAGER_KEY,
+    source_rate_limiter,
+    source_retry_policy,
+)
 from rest_assets.errors import ConfigError
 from rest_assets.extract.records import auth_spec
 from rest_assets.http.redact import redact_url
-from rest_assets.http.retry import RateLimiter, RetryPolicy
 from rest_assets.http.sender import BatchSender
 from rest_assets.load.schema import quote_ident
 from rest_assets.load.writer import LoadError, connect
@@ -183,23 +186,14 @@ def send_output(
 
 def _sender(source: SourceConfig, output: OutputConfig) -> BatchSender:
     client = source.client
-    limiter: RateLimiter | None = None
-    if client.rate_limit.requests_per_second:
-        # Shared with the source's read assets: the rate is a promise about the API.
-        limiter = _RATE_LIMITERS.setdefault(
-            source.name, RateLimiter(client.rate_limit.requests_per_second)
-        )
     return BatchSender(
         base_url=client.base_url,
         headers=client.headers,
         auth=auth_spec(client.auth),
         session=client.session,
         timeout=client.timeout,
-        retry=RetryPolicy(
-            max_attempts=client.rate_limit.max_retries + 1,
-            retry_statuses=set(client.rate_limit.retry_on),
-        ),
-        rate_limit=limiter,
+        retry=source_retry_policy(source),
+        rate_limit=source_rate_limiter(source),
         show_error_body=client.show_error_body,
     )
 

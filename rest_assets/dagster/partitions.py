@@ -17,7 +17,7 @@ of the partitions being run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,9 @@ from rest_assets.dagster.naming import asset_name, schema_name
 from rest_assets.dagster.state import (
     WINDOW_KEY,
     cursor_metadata,
+    parent_cursors_metadata,
     read_cursor,
+    read_parent_cursors,
     read_window,
 )
 from rest_assets.errors import ConfigError
@@ -40,6 +42,7 @@ from rest_assets.extract.incremental import (
     IncrementalSpec,
     RangeExhausted,
 )
+from rest_assets.extract.parent_cursors import ParentCursors
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.load.reader import read_parent_rows
 from rest_assets.load.writer import LOAD_ID, LoadResult
@@ -139,6 +142,10 @@ def check_partitions(
         )
     if kind is None and "partition.key" in used:
         raise ConfigError(f"{where}.endpoint uses {{partition.key}} but has no partitions")
+    if spec is not None and spec.window is not None and (kind is not None or plan.parent):
+        raise ConfigError(
+            f"{where}.incremental.window is for a resource without parent and partitions"
+        )
     if spec is None and any(n.startswith("incremental.") for n in used):
         raise ConfigError(
             f"{where}.endpoint uses {{incremental.*}} placeholders without an incremental "
@@ -171,11 +178,22 @@ class RunScope:
     window_bounds: dict[str, Any] = field(default_factory=dict)
     global_state: CursorState | None = None
     on_commit: Callable[[LoadResult], Mapping[str, Any] | None] | None = None
+    # an incremental child: one cursor per parent key (rest_assets.extract.parent_cursors)
+    parent_cursors: ParentCursors | None = None
+    # `incremental.window`: the (start, end) windows this run fetches one after another
+    windows: Iterable[tuple[Any, Any]] | None = None
+    window_count: int | None = None
 
     def cursor_metadata(self) -> dict[str, Any]:
         """The cursor entries of the materialization (empty for non-incremental resources)."""
+        if self.parent_cursors is not None:
+            return parent_cursors_metadata(self.parent_cursors)
         if self.tracker is None:
             return {}
+        if self.window_count is not None:
+            out = cursor_metadata(self.tracker.state())
+            out["windows"] = dg.MetadataValue.int(self.window_count)
+            return out
         if self.window is None:
             return cursor_metadata(self.tracker.state())
         bounds = dict(self.window_bounds)
@@ -232,6 +250,10 @@ def run_scope(
     if kind == "windows":
         _window_scope(instance, key, keys[0], spec, scope)
         return scope
+    if kind is None and plan.parent is not None:
+        # one cursor per parent key, not one for all parents (dlt issue 2429)
+        scope.parent_cursors = read_parent_cursors(instance, key, spec)
+        return scope
     state: CursorState | None = None
     if kind is None:
         state = read_cursor(instance, key).state
@@ -240,6 +262,8 @@ def run_scope(
     # a range run, or a partition replaced whole, fetches everything its bounds allow
     scope.values.update(spec.values(state))
     scope.tracker = spec.tracker(state)
+    if spec.window is not None:
+        scope.windows = spec.windows(state)
     return scope
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import SourceConfig
+from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.naming import schema_name, table_name
 from rest_assets.dagster.parents import parent_rows, parent_rows_for_key
-from rest_assets.dagster.partitions import filtered_sink, run_scope
+from rest_assets.dagster.partitions import run_scope
 from rest_assets.dagster.progress import Progress
-from rest_assets.extract.incremental import RangeExhausted
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ResourceExtractor, auth_spec, paginator_spec
 from rest_assets.http.client import RestClient
@@ -61,12 +61,8 @@ def extract(
             parents = parent_rows_for_key(context, source, plan, plans, database, scope.parent_key)
         elif plan.parent:
             parents, parent_meta = parent_rows(context, source, plan, plans, database)
-        try:
-            stats = extractor.run(
-                filtered_sink(scope, staging.write), parents=parents, values=scope.values
-            )
-        except RangeExhausted:
-            stats = extractor.stats  # row_order: later pages are out of range
+        # plain, per-parent cursors or windows (rest_assets.dagster.incremental_run)
+        stats = run_extractor(extractor, scope, staging.write, parents)
     except BaseException:
         staging.cleanup()
         raise
@@ -103,17 +99,29 @@ def extract(
     )
 
 
+def source_rate_limiter(source: SourceConfig) -> RateLimiter | None:
+    """The source's limiter, one per process: `requests_per_second` is a promise about the
+    API, shared by its read assets and its outputs."""
+    rate = source.client.rate_limit.requests_per_second
+    if not rate:
+        return None
+    return _RATE_LIMITERS.setdefault(source.name, RateLimiter(rate))
+
+
+def source_retry_policy(source: SourceConfig) -> RetryPolicy:
+    """Retries as the source's `rate_limit` section configures them."""
+    rate_limit = source.client.rate_limit
+    return RetryPolicy(
+        max_attempts=rate_limit.max_retries + 1, retry_statuses=set(rate_limit.retry_on)
+    )
+
+
 def build_client(source: SourceConfig, timeout: float | None = None) -> RestClient:
     """A RestClient for a source: auth and `${VAR}`s are resolved at request time.
 
     `timeout` (an endpoint's own) overrides the client's.
     """
     client = source.client
-    limiter = None
-    if client.rate_limit.requests_per_second:
-        limiter = _RATE_LIMITERS.setdefault(
-            source.name, RateLimiter(client.rate_limit.requests_per_second)
-        )
     return RestClient(
         base_url=client.base_url,
         headers=client.headers,
@@ -121,11 +129,8 @@ def build_client(source: SourceConfig, timeout: float | None = None) -> RestClie
         paginator=paginator_spec(client.paginator),
         session=client.session,
         timeout=timeout or client.timeout,
-        retry=RetryPolicy(
-            max_attempts=client.rate_limit.max_retries + 1,
-            retry_statuses=set(client.rate_limit.retry_on),
-        ),
-        rate_limit=limiter,
+        retry=source_retry_policy(source),
+        rate_limit=source_rate_limiter(source),
         show_error_body=client.show_error_body,
         max_response_bytes=client.max_response_bytes,
         max_response_seconds=client.max_response_seconds,

@@ -6,7 +6,8 @@ load commits) and a readable `cursor` text entry for the UI. `rest-assets cursor
 records an `AssetObservation` carrying the same entry, so the asset's history shows who moved
 it. The state a run starts from is the newer of the latest materialization and the latest
 cursor observation; for a partition, both are read with the partition filter.
-Window partitions also record their bounds under `rest_assets/window`.
+Window partitions also record their bounds under `rest_assets/window`. An incremental child
+keeps one cursor per parent key under `rest_assets/parent_cursors`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from typing import Any
 
 import dagster as dg
 
-from rest_assets.extract.incremental import CursorState
+from rest_assets.extract.incremental import CursorState, IncrementalSpec
+from rest_assets.extract.parent_cursors import ParentCursors
 
 CURSOR_KEY = "rest_assets/cursor"
 WINDOW_KEY = "rest_assets/window"
 ACTION_KEY = "rest_assets/cursor_action"
+# A child's cursors, one per parent key (rest_assets.extract.parent_cursors).
+PARENT_CURSORS_KEY = "rest_assets/parent_cursors"
 # Observations without a cursor (other tools may record some) are skipped; look this far back.
 _OBSERVATIONS_SCANNED = 50
 
@@ -132,3 +136,32 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
+
+
+def read_parent_cursors(
+    instance: dg.DagsterInstance, key: dg.AssetKey, spec: IncrementalSpec
+) -> ParentCursors:
+    """The per-parent cursor map of a child asset, from its latest materialization.
+
+    A `cursor set|reset` recorded after it wins: every parent then starts from that value.
+    """
+    stored = read_cursor(instance, key)
+    if stored.source == "observation":
+        return ParentCursors(spec, None, base=stored.state)
+    data: Any = None
+    for record in instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key), limit=1
+    ).records:
+        event = record.asset_materialization
+        _, data = _json(event.metadata if event else None, PARENT_CURSORS_KEY)
+    return ParentCursors(spec, data if isinstance(data, dict) else None)
+
+
+def parent_cursors_metadata(cursors: ParentCursors) -> dict[str, Any]:
+    """Materialization entries of a child's per-parent cursors (the base as its `cursor`)."""
+    data = cursors.to_json()
+    out = cursor_metadata(cursors.base)
+    out[PARENT_CURSORS_KEY] = dg.MetadataValue.json(data)
+    out["cursor"] = dg.MetadataValue.text(cursors.summary(data))
+    out["records_new"] = dg.MetadataValue.int(cursors.kept)
+    return out

@@ -14,12 +14,18 @@ computes it:
   run already loaded (their primary keys, or a hash of the record, are kept in the state), so
   an inclusive `>=` filter on the server never duplicates rows, even with `append`.
   It raises `RangeExhausted` once `row_order` proves no later record can be in range.
+- `window` (`1d`, `6h`, numbers) splits the range into consecutive windows, each fetched
+  with its own `{incremental.start_value}`/`{incremental.end_value}` (`spec.windows(state)`);
+  `lookback` re-reads that far behind the cursor and drops the records already loaded there
+  (their keys are kept with the cursor, bounded by MAX_RECENT_KEYS).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +40,11 @@ from rest_assets.extract.steps import Record, import_callable
 # At most this many keys of records at the cursor value are remembered; beyond it a record
 # at the boundary may be loaded twice (merge on a primary key still keeps one).
 MAX_BOUNDARY_KEYS = 1000
+# With `lookback`, the keys of records this close behind the cursor are kept to skip them when
+# they are read again; past this many (the oldest go first), merge on a primary key dedups.
+MAX_RECENT_KEYS = 5000
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 START = "{incremental.start_value}"
 END = "{incremental.end_value}"
 _PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -50,9 +61,14 @@ class CursorState:
 
     last_value: Any = None
     boundary_keys: list[str] = field(default_factory=list)
+    # `lookback` only: [cursor value, key] of the records within the lookback span.
+    recent: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"last_value": self.last_value, "boundary_keys": list(self.boundary_keys)}
+        out = {"last_value": self.last_value, "boundary_keys": list(self.boundary_keys)}
+        if self.recent:
+            out["recent"] = [list(pair) for pair in self.recent]
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> CursorState | None:
@@ -60,7 +76,67 @@ class CursorState:
         if not isinstance(data, Mapping) or data.get("last_value") is None:
             return None
         keys = data.get("boundary_keys") or []
-        return cls(data["last_value"], [str(k) for k in keys])
+        recent = [
+            [pair[0], str(pair[1])]
+            for pair in data.get("recent") or []
+            if isinstance(pair, list | tuple) and len(pair) == 2
+        ]
+        return cls(data["last_value"], [str(k) for k in keys], recent)
+
+
+def parse_span(value: Any, where: str) -> float | None:
+    """Seconds (or cursor units) of a `window`/`lookback`: a number, or `30s`, `15m`, `6h`,
+    `1d`, `2w`."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        span = float(value)
+    else:
+        match = _SPAN.match(str(value))
+        if match is None:
+            raise ConfigError(
+                f"{where}: {value!r} is not a span; use a number or e.g. 30m, 6h, 1d, 2w"
+            )
+        span = float(match.group(1)) * _UNITS[match.group(2)]
+    if span <= 0:
+        raise ConfigError(f"{where}: {value!r} must be greater than zero")
+    return span
+
+
+def shift(value: Any, seconds: float) -> Any:
+    """`value` moved by `seconds` (cursor units for numbers), keeping its type and format."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and float(seconds).is_integer():
+        return value + int(seconds)
+    if isinstance(value, int | float):
+        return value + seconds
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=seconds)
+    if isinstance(value, str) and (parsed := _as_datetime(value)) is not None:
+        moved = parsed + timedelta(seconds=seconds)
+        return _format_like(value, moved)
+    return value
+
+
+def _format_like(example: str, moment: datetime) -> str:
+    """`moment` written the way `example` is: a date, `...Z`, or ISO with an offset."""
+    if len(example) == 10 and moment == datetime(moment.year, moment.month, moment.day, tzinfo=UTC):
+        return moment.date().isoformat()
+    text = moment.astimezone(UTC).isoformat() if example.endswith("Z") else moment.isoformat()
+    return text.replace("+00:00", "Z") if example.endswith("Z") else text
+
+
+def now_like(example: Any) -> Any:
+    """The current time in the form of a cursor value (epoch seconds for numbers)."""
+    now = datetime.now(UTC)
+    if isinstance(example, str):
+        return _format_like(example if len(example) != 10 else example + "T00:00:00Z", now)
+    if isinstance(example, datetime):
+        return now
+    if isinstance(example, int):
+        return int(time.time())
+    return time.time()
 
 
 def find_incremental(endpoint: EndpointConfig, where: str) -> tuple[IncrementalConfig | None, str]:
@@ -195,6 +271,14 @@ class IncrementalSpec:
         self.primary_key = list(primary_key)
         if config.end_value is not None and config.initial_value is None:
             raise ConfigError(f"{where}.incremental: end_value needs an initial_value")
+        self.window = parse_span(config.window, f"{where}.incremental.window")
+        self.lookback = parse_span(config.lookback, f"{where}.incremental.lookback")
+        if self.lookback is not None and config.lag:
+            raise ConfigError(f"{where}.incremental: give lag or lookback, not both")
+        if self.window is not None and config.initial_value is None:
+            raise ConfigError(f"{where}.incremental.window needs an initial_value to start from")
+        if self.window is not None and self.sign != 1:
+            raise ConfigError(f"{where}.incremental.window works with last_value_func: max only")
 
     @classmethod
     def for_endpoint(
@@ -211,20 +295,29 @@ class IncrementalSpec:
         return self._lagged(state.last_value)
 
     def _lagged(self, value: Any) -> Any:
-        lag = self.config.lag
+        lag = self.config.lag or self.lookback
         if not lag:
             return value
         step = -lag * self.sign
         if isinstance(value, int | float) and not isinstance(value, bool):
             return type(value)(value + step)
-        if isinstance(value, str) and (parsed := _as_datetime(value)) is not None:
-            shifted = parsed + timedelta(seconds=step)
-            return (
-                shifted.isoformat().replace("+00:00", "Z")
-                if value.endswith("Z")
-                else (shifted.isoformat())
-            )
-        return value
+        return shift(value, step)
+
+    def windows(self, state: CursorState | None, now: Any = None) -> Iterator[tuple[Any, Any]]:
+        """Consecutive (start, end) windows of `window` from the run's start value up to
+        `end_value`, else up to now; the last one ends there. Empty without `window`."""
+        if self.window is None:
+            return
+        start = self.start_value(state)
+        final = self.config.end_value
+        if final is None:
+            final = now if now is not None else now_like(start)
+        while compare(start, final) < 0:
+            end = shift(start, self.window)
+            if compare(end, final) >= 0:
+                end = final
+            yield start, end
+            start = end
 
     def values(
         self, state: CursorState | None, start: Any = _MISSING, end: Any = _MISSING
@@ -265,6 +358,9 @@ class IncrementalSpec:
         seen = [] if lagged or state is None else state.boundary_keys
         if start is not _MISSING and state is not None and start != state.last_value:
             seen = []
+        if self.lookback is not None and state is not None and start is _MISSING:
+            # records between the lookback start and the cursor that were loaded already
+            seen = [*state.boundary_keys, *(str(pair[1]) for pair in state.recent)]
         return CursorTracker(
             self,
             start_value,
@@ -296,6 +392,10 @@ class CursorTracker:
         self.previous = previous
         self.seen = set(boundary_keys)
         self.end_keys = set(end_keys) if end_keys is not None else None
+        # with lookback, keys in `seen` are skipped anywhere up to the previous cursor
+        self.lookback = spec.lookback
+        self.dedup_upto = previous.last_value if spec.lookback and previous else start
+        self.recent: list[list[Any]] = []
         self.last_value: Any = None
         self.keys_at_last: list[str] = []
         self.kept = 0
@@ -339,7 +439,11 @@ class CursorTracker:
                         exhausted = True
                         break
                     continue
-                if c == 0 and self.seen and record_key(record, self.spec.primary_key) in self.seen:
+                if (
+                    self.seen
+                    and (c == 0 or (self.lookback and self._cmp(value, self.dedup_upto) <= 0))
+                    and record_key(record, self.spec.primary_key) in self.seen
+                ):
                     self.dropped += 1
                     continue
             if self.end is not None:
@@ -364,6 +468,10 @@ class CursorTracker:
         return kept
 
     def _track(self, value: Any, record: Record) -> None:
+        if self.lookback:
+            self.recent.append([value, record_key(record, self.spec.primary_key)])
+            if len(self.recent) > 4 * MAX_RECENT_KEYS:
+                self.recent = self._recent_pairs(value, [])
         if self.last_value is None or self._cmp(value, self.last_value) > 0:
             self.last_value = value
             self.keys_at_last = [record_key(record, self.spec.primary_key)]
@@ -383,4 +491,15 @@ class CursorTracker:
                 # the old boundary records are still at the cursor: remember both
                 keys = list(dict.fromkeys([*prev.boundary_keys, *keys]))
                 keys = keys[-MAX_BOUNDARY_KEYS:]
-        return CursorState(self.last_value, keys)
+        recent: list[list[Any]] = []
+        if self.lookback:
+            recent = self._recent_pairs(self.last_value, prev.recent if prev else [])
+        return CursorState(self.last_value, keys, recent)
+
+    def _recent_pairs(self, last: Any, older: list[list[Any]]) -> list[list[Any]]:
+        """[value, key] of records within `lookback` of `last`: newest MAX_RECENT_KEYS."""
+        assert self.lookback is not None
+        floor = shift(last, -self.lookback * self.spec.sign)
+        pairs = {pair[1]: pair for pair in [*older, *self.recent] if self._cmp(pair[0], floor) >= 0}
+        ordered = sorted(pairs.values(), key=lambda p: _key(p[0]))
+        return ordered[-MAX_RECENT_KEYS:]

@@ -40,6 +40,9 @@ class ParentRow:
 
     values: dict[str, Any]
     included: dict[str, Any] = field(default_factory=dict)
+    # This parent's own cursor tracker (per-parent incremental cursors): filters its pages
+    # and, when `row_order` shows the rest is out of range, stops them.
+    tracker: Any = None
 
 
 @dataclass
@@ -158,7 +161,21 @@ class ResourceExtractor:
     ) -> Iterator[list[Record]]:
         for parent in parents:
             self.stats.parents += 1
-            yield from self._pages({**base_values, **parent.values}, parent.included)
+            yield from self._parent_pages(parent, base_values)
+
+    def _parent_pages(
+        self, parent: ParentRow, base_values: Mapping[str, Any]
+    ) -> Iterator[list[Record]]:
+        pages = self._pages({**base_values, **parent.values}, parent.included)
+        tracker = parent.tracker
+        if tracker is None:
+            yield from pages
+            return
+        for batch in pages:
+            yield tracker.filter(batch)
+            if tracker.exhausted:
+                pages.close()  # the rest of this parent's pages are out of range
+                return
 
     def _parallel(
         self, parents: Iterable[ParentRow], base_values: Mapping[str, Any]
@@ -173,7 +190,7 @@ class ResourceExtractor:
         self._widen_connection_pool(width)
 
         def fetch(parent: ParentRow) -> list[list[Record]]:
-            return list(self._pages({**base_values, **parent.values}, parent.included))
+            return list(self._parent_pages(parent, base_values))
 
         pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="rest-assets")
         window: deque[Future[list[list[Record]]]] = deque()
@@ -258,6 +275,7 @@ class ResourceExtractor:
             response_actions=self._actions or None,
             max_pages=endpoint.max_pages,
             resource=self.resource.name,
+            page_concurrency=endpoint.page_concurrency,
         ):
             self._count_page()
             records = page.records

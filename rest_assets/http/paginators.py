@@ -502,6 +502,36 @@ class _RangePaginator(BasePaginator):
         """Whether this page proves it is the last one without a total (offset only)."""
         return False
 
+    def planned_requests(self, request: RequestSpec, limit: int | None = None) -> list[RequestSpec]:
+        """The requests of every remaining page, when the total is known (else []).
+
+        Called after page one's `update_state`, for fetching pages ahead in parallel; `limit`
+        caps how many. The paginator's own state is left as it is.
+        """
+        if not self.has_next_page or self.total is None:
+            return []
+        stop = self.total + self.base
+        if self.maximum is not None:
+            stop = min(stop, self.maximum)
+        planned: list[RequestSpec] = []
+        for value in range(self.current, stop, self.step):
+            if limit is not None and len(planned) >= limit:
+                break
+            spec = copy.copy(request)
+            saved, self.current = self.current, value
+            self._write(spec)
+            self.current = saved
+            planned.append(spec)
+        return planned
+
+    def ends_here(self, body: Any, records: list[Any]) -> bool:
+        """Whether a page fetched ahead is the last one (empty, or has_more false)."""
+        if self.stop_after_empty_page and not records:
+            return True
+        if self.has_more_path is not None:
+            return _as_bool(self.has_more_path.first(body)) is False
+        return False
+
     def update_state(self, response: requests.Response, body: Any, records: list[Any]) -> None:
         if self.stop_after_empty_page and not records:
             self.has_next_page = False

@@ -2,8 +2,16 @@
 
 How a load runs (all in one transaction, so any failure leaves the old tables as they were):
 
-1. ``read_json`` reads every staged file (``union_by_name``, all rows sampled) into a temporary
-   table; DuckDB infers the types, and a field whose type differs between pages becomes JSON.
+1. The staged records' columns are what DuckDB's ``read_json`` infers over every file
+   (``union_by_name``, all rows sampled; a field whose type differs between pages becomes
+   JSON). A :class:`StagingArea` usually knows them already (its background probe, see
+   :mod:`rest_assets.load.staging`); otherwise they are inferred here, once. The records are
+   then read through views with those columns: nothing is materialized, each insert streams
+   the files (in parallel; a row's position is its file's first row number plus its index),
+   and DuckDB's buffer memory is capped by ``memory_limit``, so memory stays flat however
+   large the load. If reading with those columns fails, the load starts over and takes the
+   older path: everything read into a temporary table with inference (also used for a plain
+   list of files).
 2. The temporary table's DuckDB types (not the records) are walked in Python to build SQL:
    STRUCTs are flattened to ``parent__child`` columns, LISTs become child tables
    ``<table>__<field>`` built with ``unnest``; beyond ``max_table_nesting`` (or with
@@ -30,11 +38,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
-import pandas as pd
 
 from rest_assets.errors import ConfigError, RestAssetsError
 from rest_assets.load.schema import (
@@ -46,9 +53,20 @@ from rest_assets.load.schema import (
     quote_literal,
     widen,
 )
-from rest_assets.load.staging import WRITE_DISPOSITIONS, StagingArea, new_load_id
+from rest_assets.load.staging import (
+    READ_JSON_INFER,
+    WRITE_DISPOSITIONS,
+    StagingArea,
+    new_load_id,
+)
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only readers of DataFrames pay for it
+    import pandas as pd
 
 DEFAULT_LOCK_TIMEOUT = 120.0
+# DuckDB's buffer memory during a commit; past it temporary tables spill to disk. Measured on
+# the bench (1M records, 293 MB of staged JSON): no limit peaked at 1.2 GiB, see bench/README.md.
+DEFAULT_MEMORY_LIMIT = "128MB"
 
 LOAD_ID = "_ra_load_id"
 ROW_ID = "_ra_id"
@@ -223,6 +241,7 @@ class _ListCol:
     expr: str
     element: duckdb.DuckDBPyType
     remaining: int | None
+    top: str | None = None  # the record field the list is in (root level only)
 
 
 @dataclass
@@ -258,8 +277,14 @@ class _Commit:
         load_id: str,
         partition_key: str | None = None,
         replace_partitions: Sequence[str] | None = None,
+        known_columns: list[tuple[str, str]] | None = None,
+        file_rows: list[tuple[Path, int]] | None = None,
     ) -> None:
         self.con = con
+        # with both, the records are read through views with these columns (no inference)
+        self.known_columns = known_columns
+        self.file_rows = file_rows
+        self.first_rows: str | None = None  # SQL MAP literal: file -> first row position
         self.partition_key = partition_key
         self.replace_partitions = list(replace_partitions) if replace_partitions else None
         self.schema = schema
@@ -289,20 +314,22 @@ class _Commit:
 
     def stage(self) -> None:
         files = ", ".join(quote_literal(str(p)) for p in self.files)
-        source = self.temp_name("src")
-        # row_number() over the scan follows file order then record order: "last one wins"
-        # records that are all {} have no columns to unpack: count them only
-        columns = "*, " if self.has_fields else ""
-        records = "true" if self.has_fields else "false"
-        self.con.execute(
-            f"CREATE TEMP TABLE {source} AS SELECT *, "
-            f"md5({quote_literal(self.load_id)} || '/' || {_POS}::VARCHAR) AS {_RID} FROM ("
-            f"SELECT {columns}row_number() OVER () AS {_POS} FROM read_json([{files}], "
-            f"format = 'array', records = {records}, union_by_name = true, sample_size = -1, "
-            # no MAP inference: records with >200 fields, or sparse ones, were read as MAPs
-            # and failed the load ("expected records"); nested objects flatten as dlt's do
-            f"map_inference_threshold = -1))"
-        )
+        if self.known_columns and self.file_rows:
+            source = self.record_source(None)
+        else:
+            source = self.temp_name("src")
+            # row_number() over the scan follows file order then record order: "last one wins"
+            # records that are all {} have no columns to unpack: count them only
+            columns = "*, " if self.has_fields else ""
+            options = READ_JSON_INFER
+            if not self.has_fields:
+                options = options.replace("records = true", "records = false")
+            self.con.execute(
+                f"CREATE TEMP TABLE {source} AS SELECT *, "
+                f"md5({quote_literal(self.load_id)} || '/' || {_POS}::VARCHAR) AS {_RID} FROM ("
+                f"SELECT {columns}row_number() OVER () AS {_POS} FROM read_json([{files}], "
+                f"{options}))"
+            )
         rel = self.con.sql(f"SELECT * FROM {source} LIMIT 0")
         cols = [
             (name, quote_ident(name), dtype)
@@ -310,6 +337,36 @@ class _Commit:
             if name not in (_POS, _RID) and name.lower() not in _RESERVED
         ]
         self.build_level(self.table, source, cols, self.max_nesting, parent=None)
+
+    def record_source(self, keep: str | None) -> str:
+        """A view of the staged records (all fields, or only ``keep``) read with the columns
+        the staging area inferred: nothing is materialized, each use streams the files.
+
+        Row positions come from each file's first row number (known from staging) plus the
+        record's index in the file's array, so they equal the scan order's row_number() and
+        the files are still read in parallel.
+        """
+        if self.first_rows is None:
+            # file -> its first row's position, looked up once per file (one row per file
+            # before the unnest); a join here reordered the rows, a constant MAP does not
+            entries, first = [], 0
+            for path, count in self.file_rows or []:
+                entries.append(f"{quote_literal(str(path))}: {first}::BIGINT")
+                first += count
+            self.first_rows = f"MAP {{{', '.join(entries)}}}"
+        fields = [(n, t) for n, t in self.known_columns or [] if keep is None or n == keep]
+        struct = "STRUCT(" + ", ".join(f"{quote_ident(n)} {t}" for n, t in fields) + ")[]"
+        files = ", ".join(quote_literal(str(p)) for p, _ in self.file_rows or [])
+        view = self.temp_name("src")
+        self.con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT unnest(__ra_rec), {_POS}, "
+            f"md5({quote_literal(self.load_id)} || '/' || {_POS}::VARCHAR) AS {_RID} FROM ("
+            f"SELECT unnest(r.json) AS __ra_rec, map_extract_value({self.first_rows}, "
+            f"r.filename) + generate_subscripts(r.json, 1) AS {_POS} FROM read_json([{files}], "
+            f"format = 'unstructured', records = false, "
+            f"columns = {{'json': {quote_literal(struct)}}}, filename = true) r)"
+        )
+        return view
 
     def build_level(
         self,
@@ -323,7 +380,10 @@ class _Commit:
         flat_cols: list[_FlatCol] = []
         lists: list[_ListCol] = []
         for name, expr, dtype in cols:
+            before = len(lists)
             self.walk(name, expr, dtype, remaining, is_root, flat_cols, lists)
+            for lst in lists[before:]:
+                lst.top = name
         flat_cols = _dedupe_names(flat_cols)
         select = [f"{c.expr} AS {quote_ident(c.name)}" for c in flat_cols]
         flat = self.temp_name("flat")
@@ -344,8 +404,11 @@ class _Commit:
                         f"{', '.join(c.name for c in flat_cols)}"
                     )
                 keys = ", ".join(by_name[k.lower()].expr for k in self.primary_key)
+                # ORDER BY: the survivors keep staging order (a window's output order is
+                # arbitrary, and streamed files arrive from several threads)
                 qualify = (
                     f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_POS} DESC) = 1"
+                    f" ORDER BY {_POS}"
                 )
         else:
             select += [
@@ -360,8 +423,11 @@ class _Commit:
                 (ROOT_ID, ROOT_ID, "VARCHAR"),
                 (ROW_ID, ROW_ID, "VARCHAR"),
             ]
+        # A view, not a copy: the projection is cheap and DuckDB evaluates it while inserting,
+        # so the rows are not held twice. A merge's dedup (a window) is computed once instead.
+        kind = "TABLE" if qualify else "VIEW"
         self.con.execute(
-            f"CREATE TEMP TABLE {flat} AS SELECT {', '.join(select)} FROM {source}{qualify}"
+            f"CREATE TEMP {kind} {flat} AS SELECT {', '.join(select)} FROM {source}{qualify}"
         )
         rel = self.con.sql(f"SELECT * FROM {flat} LIMIT 0")
         plan.types = {n: str(t) for n, t in zip(rel.columns, rel.dtypes, strict=True)}
@@ -369,7 +435,11 @@ class _Commit:
 
         deduped = is_root and bool(qualify)
         for lst in lists:
-            self.build_child(table, source, flat if deduped else None, lst, is_root)
+            child_source = source
+            if is_root and self.known_columns and self.file_rows and lst.top is not None:
+                # a child table needs one field of each record: read only that one
+                child_source = self.record_source(lst.top)
+            self.build_child(table, child_source, flat if deduped else None, lst, is_root)
 
     def walk(
         self,
@@ -414,7 +484,7 @@ class _Commit:
         root = _RID if parent_is_root else _ROOT
         where = f" WHERE {_RID} IN (SELECT {ROW_ID} FROM {kept_rows})" if kept_rows else ""
         self.con.execute(
-            f"CREATE TEMP TABLE {child} AS SELECT "
+            f"CREATE TEMP VIEW {child} AS SELECT "
             f"md5({_PARENT} || '/' || {_IDX}::VARCHAR) AS {_RID}, {_PARENT}, {_ROOT}, {_IDX}, "
             f"{_VALUE} FROM (SELECT {_RID} AS {_PARENT}, {root} AS {_ROOT}, "
             f"unnest({lst.expr}) AS {_VALUE}, unnest(range(len({lst.expr}))) AS {_IDX} "
@@ -437,13 +507,21 @@ class _Commit:
         """Decide each column's staged type and expression; returns (exprs, types, rows)."""
         flat_q = plan.flat
         json_cols = [c.name for c in plan.cols if plan.types[c.name] == "JSON" and not c.is_json]
-        probes = ["count(*)"] + [
-            f"bool_or(json_type({quote_ident(n)}) IN ('OBJECT', 'ARRAY'))" for n in json_cols
-        ]
-        row = self.con.execute(f"SELECT {', '.join(probes)} FROM {flat_q}").fetchone()
-        assert row is not None
-        rows = int(row[0])
-        nested = dict(zip(json_cols, row[1:], strict=True))
+        # the row count only decides whether a new child table is created: skip that pass
+        # (a full read of the staged files when the records are streamed) when it is moot
+        need_rows = not plan.is_root and (
+            _table_name(self.con, self.catalog, self.schema, plan.table) is None
+        )
+        rows = -1  # unknown, not needed
+        nested: dict[str, Any] = {}
+        if need_rows or json_cols:
+            probes = ["count(*)"] + [
+                f"bool_or(json_type({quote_ident(n)}) IN ('OBJECT', 'ARRAY'))" for n in json_cols
+            ]
+            row = self.con.execute(f"SELECT {', '.join(probes)} FROM {flat_q}").fetchone()
+            assert row is not None
+            rows = int(row[0])
+            nested = dict(zip(json_cols, row[1:], strict=True))
         exprs: dict[str, str] = {}
         types: dict[str, str] = {}
         for col in plan.cols:
@@ -762,6 +840,7 @@ def commit(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     partition_key: str | None = None,
     replace_partitions: Sequence[str] | None = None,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> LoadResult:
     """Commit staged batches into ``schema.table`` of a DuckDB file in one transaction.
 
@@ -776,6 +855,10 @@ def commit(
     Partitioned loads: with ``partition_key`` every root row gets it in ``_ra_partition``; a
     ``replace`` with ``replace_partitions`` deletes only the rows (and their child rows) whose
     ``_ra_partition`` is one of those keys, instead of the whole table.
+
+    ``memory_limit`` caps DuckDB's buffer memory during the commit (a DuckDB size such as
+    ``"512MB"``; None: DuckDB's default, 80% of RAM): beyond it the temporary tables spill to
+    disk next to the database, so memory stays flat as loads grow.
     """
     if write_disposition not in WRITE_DISPOSITIONS:
         raise ConfigError(
@@ -788,26 +871,68 @@ def commit(
     keys = [primary_key] if isinstance(primary_key, str) else [str(k) for k in primary_key or []]
     files = staging.files if isinstance(staging, StagingArea) else [Path(p) for p in staging]
 
+    known = file_rows = None
+    if isinstance(staging, StagingArea) and staging.has_fields and files:
+        known = staging.inferred_columns()
+        file_rows = staging.file_rows
+
     con = connect(database, lock_timeout=lock_timeout)
     try:
         con.execute("SET SESSION TimeZone = 'UTC'")
+        _tune(con, memory_limit)
+        if file_rows and not known:
+            # the background probe could not settle the schema: infer it over all files now,
+            # then stream the records all the same (nothing materialized, memory stays flat)
+            known = _infer_columns(con, files)
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _Commit(
-                con,
-                schema,
-                table,
-                files,
-                has_fields=getattr(staging, "has_fields", True),
-                write_disposition=write_disposition,
-                primary_key=keys,
-                specs=specs,
-                max_table_nesting=max_table_nesting,
-                nested_as_json=nested_as_json,
-                load_id=load_id,
-                partition_key=partition_key,
-                replace_partitions=replace_partitions,
-            ).run()
+
+            def attempt(columns_known: list[tuple[str, str]] | None) -> LoadResult:
+                return _Commit(
+                    con,
+                    schema,
+                    table,
+                    files,
+                    has_fields=getattr(staging, "has_fields", True),
+                    write_disposition=write_disposition,
+                    primary_key=keys,
+                    specs=specs,
+                    max_table_nesting=max_table_nesting,
+                    nested_as_json=nested_as_json,
+                    load_id=load_id,
+                    partition_key=partition_key,
+                    replace_partitions=replace_partitions,
+                    known_columns=columns_known,
+                    file_rows=file_rows,
+                ).run()
+
+            def restart() -> None:
+                # the failed statement aborted the transaction: start it again
+                con.execute("ROLLBACK")
+                con.execute("BEGIN TRANSACTION")
+
+            limited = bool(memory_limit)
+            while True:
+                try:
+                    try:
+                        result = attempt(known)
+                    except duckdb.OutOfMemoryException:
+                        raise
+                    except duckdb.Error:
+                        if known is None:
+                            raise
+                        # e.g. a value the pre-inferred type cannot hold: let DuckDB infer
+                        restart()
+                        result = attempt(None)
+                    break
+                except duckdb.OutOfMemoryException:
+                    if not limited:
+                        raise
+                    # some loads need more than the cap and cannot spill (very wide records:
+                    # DuckDB buffers every column): this one runs with DuckDB's default
+                    restart()
+                    con.execute("RESET memory_limit")
+                    limited = False
             _test_hook_before_commit()
             con.execute("COMMIT")
         except BaseException as exc:
@@ -823,6 +948,27 @@ def commit(
     finally:
         con.close()
     return result
+
+
+def _infer_columns(
+    con: duckdb.DuckDBPyConnection, files: list[Path]
+) -> list[tuple[str, str]] | None:
+    """The columns DuckDB infers over all staged files (None if it cannot: the load then
+    takes the path that reports DuckDB's own error)."""
+    listed = ", ".join(quote_literal(str(p)) for p in files)
+    try:
+        rows = con.execute(
+            f"DESCRIBE SELECT * FROM read_json([{listed}], {READ_JSON_INFER})"
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return [(str(r[0]), str(r[1])) for r in rows] or None
+
+
+def _tune(con: duckdb.DuckDBPyConnection, memory_limit: str | None) -> None:
+    """Session settings for a commit (a connection serves one commit, then closes)."""
+    if memory_limit:
+        con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
 
 
 def _test_hook_before_commit() -> None:
