@@ -132,6 +132,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
                 partition_key=staged.partition_key,
                 replace_partitions=staged.replace_partitions,
                 memory_limit=self.memory_limit,
+                ledger=staged.ledger,
             )
         finally:
             staged.staging.cleanup()

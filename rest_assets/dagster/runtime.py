@@ -14,7 +14,8 @@ from typing import Any
 
 import dagster as dg
 
-from rest_assets.config.models import SourceConfig
+from rest_assets.config.models import IncrementalParam, SourceConfig
+from rest_assets.dagster.guard import guarded_partition, ledger_entry, reconcile
 from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.naming import schema_name, table_name
 from rest_assets.dagster.parents import parent_rows, parent_rows_for_key
@@ -53,6 +54,11 @@ def extract(
     staging = StagingArea(Path(tempfile.mkdtemp(prefix="rest-assets-")))
     started = time.perf_counter()
     parent_meta: dict[str, Any] = {}
+    # a stateful run first squares its cursor with DuckDB (rest_assets.dagster.guard)
+    partition = guarded_partition(context) if _stateful(plan) else None
+    follows = None
+    if partition is not None:
+        follows = reconcile(context, database, schema_name(source), table_name(resource), partition)
     # cursor, placeholders and partition scope (rest_assets.dagster.partitions)
     scope = run_scope(context, source, plan, plans, database)
     try:
@@ -96,6 +102,17 @@ def extract(
         partition_key=scope.partition_key,
         replace_partitions=scope.replace_partitions,
         on_commit=scope.on_commit,
+        ledger=ledger_entry(partition, follows, metadata) if partition is not None else None,
+    )
+
+
+def _stateful(plan: ResourcePlan) -> bool:
+    """Runs that read state from their last load: an incremental cursor or a parent cursor."""
+    endpoint = plan.resource.endpoint
+    return (
+        endpoint.incremental is not None
+        or any(isinstance(v, IncrementalParam) for v in endpoint.params.values())
+        or (plan.parent is not None and plan.parent_rows == "new")
     )
 
 

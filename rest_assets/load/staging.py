@@ -44,6 +44,7 @@ from typing import Any, Literal
 import orjson
 
 from rest_assets.errors import ConfigError
+from rest_assets.load.ledger import LedgerEntry
 
 WriteDisposition = Literal["replace", "append", "merge"]
 WRITE_DISPOSITIONS: tuple[str, ...] = ("replace", "append", "merge")
@@ -344,6 +345,8 @@ class StagedTable:
     partition_key: str | None = None
     replace_partitions: list[str] | None = None
     on_commit: Callable[[Any], Mapping[str, Any] | None] | None = None
+    # stateful loads: checked and recorded with the data (rest_assets.load.ledger)
+    ledger: LedgerEntry | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.primary_key, str):

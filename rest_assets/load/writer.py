@@ -44,6 +44,7 @@ import duckdb
 import orjson
 
 from rest_assets.errors import ConfigError, RestAssetsError
+from rest_assets.load.ledger import LedgerEntry, check_and_record
 from rest_assets.load.schema import (
     NULL_TYPE,
     ColumnSpec,
@@ -841,6 +842,7 @@ def commit(
     partition_key: str | None = None,
     replace_partitions: Sequence[str] | None = None,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    ledger: LedgerEntry | None = None,
 ) -> LoadResult:
     """Commit staged batches into ``schema.table`` of a DuckDB file in one transaction.
 
@@ -855,6 +857,9 @@ def commit(
     Partitioned loads: with ``partition_key`` every root row gets it in ``_ra_partition``; a
     ``replace`` with ``replace_partitions`` deletes only the rows (and their child rows) whose
     ``_ra_partition`` is one of those keys, instead of the whole table.
+
+    ``ledger`` (stateful loads): checked and recorded in the same transaction, see
+    :mod:`rest_assets.load.ledger`; a lost race raises ``ConcurrentLoadError``.
 
     ``memory_limit`` caps DuckDB's buffer memory during the commit (a DuckDB size such as
     ``"512MB"``; None: DuckDB's default, 80% of RAM): beyond it the temporary tables spill to
@@ -933,6 +938,9 @@ def commit(
                     restart()
                     con.execute("RESET memory_limit")
                     limited = False
+            if ledger is not None:
+                # same transaction as the data: refused as a whole if another run won
+                check_and_record(con, schema, table, result.load_id, ledger)
             _test_hook_before_commit()
             con.execute("COMMIT")
         except BaseException as exc:

@@ -157,9 +157,9 @@ def test_sigkill_at_commit_leaves_old_or_new_table_never_half(
 def test_same_asset_twice_at_once_is_serialised_by_a_pool(
     proc_harness: Harness, api: FaultyAPI, home: Path, tmp_path: Path
 ) -> None:
-    # without the pool the two runs read the same cursor and append the 25 new items twice
-    # (80 rows): a pool with limit 1 (here `default_limit: 1`, op granularity) is what
-    # keeps an incremental append exactly once
+    # without a pool the two runs read the same cursor and the load ledger refuses the
+    # second commit (tests/guard); a pool with limit 1 (here `default_limit: 1`, op
+    # granularity) queues them instead, so both succeed, exactly once
     config = _setup(proc_harness, tmp_path, pool="src_items")
     before = proc_harness.state()
     # page 2 is slow, so the two runs overlap unless something keeps them apart
