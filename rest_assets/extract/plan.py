@@ -51,11 +51,6 @@ class ResourcePlan:
         return "all" if self.resource.write_disposition == "replace" else "new"
 
 
-def column_for(field_path: str) -> str:
-    """The flattened column a dotted parent field lands in (`author.id` -> `author__id`)."""
-    return field_path.replace(".", "__")
-
-
 def plan_source(source: SourceConfig, where: str = "source") -> dict[str, ResourcePlan]:
     """Resolve parents, placeholders, steps and paginators for every resource of a source."""
     names = [r.name for r in source.resources]
