@@ -12,29 +12,35 @@ Public API:
 - the config models (`ProjectConfig`, `SourceConfig`, `ResourceConfig`, ...).
 """
 
-from rest_assets.config.load import load_project, parse_project, source_from_dict
-from rest_assets.config.models import (
-    ClientConfig,
-    EndpointConfig,
-    IncrementalConfig,
-    ProjectConfig,
-    ResourceConfig,
-    SourceConfig,
-)
-from rest_assets.dagster.component import RestApiComponent
-from rest_assets.dagster.factory import build_definitions, rest_api_assets
-from rest_assets.dagster.io_manager import DuckDBIOManager
-from rest_assets.dagster.naming import asset_key
-from rest_assets.errors import (
-    ConfigError,
-    HTTPStatusError,
-    MissingEnvVarError,
-    PaginationLoopError,
-    RestAssetsError,
-)
-from rest_assets.http.auth import register_auth
-from rest_assets.http.client import RestClient
-from rest_assets.http.paginators import register_paginator
+# first, so that the imports below run with the garbage collector paused (see _import_gc)
+from rest_assets import _import_gc
+
+try:
+    from rest_assets.config.load import load_project, parse_project, source_from_dict
+    from rest_assets.config.models import (
+        ClientConfig,
+        EndpointConfig,
+        IncrementalConfig,
+        ProjectConfig,
+        ResourceConfig,
+        SourceConfig,
+    )
+    from rest_assets.dagster.component import RestApiComponent
+    from rest_assets.dagster.factory import build_definitions, rest_api_assets
+    from rest_assets.dagster.io_manager import DuckDBIOManager
+    from rest_assets.dagster.naming import asset_key
+    from rest_assets.errors import (
+        ConfigError,
+        HTTPStatusError,
+        MissingEnvVarError,
+        PaginationLoopError,
+        RestAssetsError,
+    )
+    from rest_assets.http.auth import register_auth
+    from rest_assets.http.client import RestClient
+    from rest_assets.http.paginators import register_paginator
+finally:
+    _import_gc.restore()
 
 __all__ = [
     "ClientConfig",

@@ -81,6 +81,7 @@ def run_api(args: Any, config: dict[str, Any]) -> dict[str, Any]:
     timer.mark("materialize")
     if not result.success:
         raise SystemExit("materialize failed")
+    work = step_seconds(instance, result.run_id)
     # what the IO manager reported, e.g. dagster/row_count, pages, requests
     metadata: dict[str, Any] = {}
     for event in result.get_asset_materialization_events():
@@ -91,7 +92,24 @@ def run_api(args: Any, config: dict[str, Any]) -> dict[str, Any]:
             if isinstance(raw, (int, float, str, bool)):
                 values[key] = raw
         metadata[mat.asset_key.to_user_string()] = values
-    return {"materializations": metadata, "assets": len(assets)}
+    return {"materializations": metadata, "assets": len(assets), "work_s": round(work, 3)}
+
+
+def step_seconds(instance: Any, run_id: str) -> float:
+    """The steps' own time, as Dagster recorded it: STEP_START to STEP_SUCCESS of each step."""
+    import dagster as dg
+
+    started: dict[str, float] = {}
+    work = 0.0
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            work += entry.timestamp - started.pop(event.step_key, entry.timestamp)
+    return work
 
 
 def run_cli(args: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +132,12 @@ def run_cli(args: Any, config: dict[str, Any]) -> dict[str, Any]:
     timer.mark("materialize")
     if done.returncode != 0:
         raise SystemExit(f"rest-assets materialize exited {done.returncode}")
-    return {}
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(home) as instance:
+        runs = instance.get_runs(limit=1)
+        work = step_seconds(instance, runs[0].run_id) if runs else None
+    return {"work_s": work}
 
 
 def main() -> None:

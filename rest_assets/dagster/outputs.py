@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from rest_assets.config.models import OutputConfig, SourceConfig
 from rest_assets.dagster.io_manager import table_for_key
@@ -250,6 +249,9 @@ def _batches(snapshot: Path | None, size: int) -> Iterator[list[dict[str, Any]]]
     """Rows of the snapshot in batches of `size`, never more than one batch in memory."""
     if snapshot is None:
         return
+    # imported here: pyarrow costs ~80 ms at start-up, and most projects have no outputs
+    import pyarrow.parquet as pq
+
     reader = pq.ParquetFile(snapshot)
     pending: list[dict[str, Any]] = []
     for record_batch in reader.iter_batches(batch_size=size):

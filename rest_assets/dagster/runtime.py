@@ -23,6 +23,7 @@ from rest_assets.dagster.partitions import run_scope
 from rest_assets.dagster.progress import Progress
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ResourceExtractor, auth_spec, paginator_spec
+from rest_assets.heap import frozen_heap
 from rest_assets.http.client import RestClient
 from rest_assets.http.retry import RateLimiter, RetryPolicy
 from rest_assets.load.staging import StagedTable, StagingArea, new_load_id
@@ -67,8 +68,10 @@ def extract(
             parents = parent_rows_for_key(context, source, plan, plans, database, scope.parent_key)
         elif plan.parent:
             parents, parent_meta = parent_rows(context, source, plan, plans, database)
-        # plain, per-parent cursors or windows (rest_assets.dagster.incremental_run)
-        stats = run_extractor(extractor, scope, staging.write, parents)
+        # plain, per-parent cursors or windows (rest_assets.dagster.incremental_run); with
+        # the heap out of the collector's way (rest_assets.heap)
+        with frozen_heap():
+            stats = run_extractor(extractor, scope, staging.write, parents)
     except BaseException:
         staging.cleanup()
         raise

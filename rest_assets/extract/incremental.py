@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -244,6 +244,18 @@ def compare(a: Any, b: Any) -> int:
     return (ka > kb) - (ka < kb)
 
 
+def _native(values: list[Any]) -> bool:
+    """Whether `compare` orders these values as Python's own operators do: one type (not
+    bool's int mix-ups), and for strings one length (a single timestamp or id format)."""
+    kind = type(values[0])
+    if not all(type(v) is kind for v in values):
+        return False
+    if kind is str:
+        size = len(values[0])
+        return all(len(v) == size for v in values)
+    return kind in (int, float, datetime, date)
+
+
 def record_key(record: Any, primary_key: Sequence[str]) -> str:
     """The identity of a record at the boundary: its primary key, else a stable hash."""
     if primary_key and isinstance(record, dict):
@@ -416,6 +428,9 @@ class CursorTracker:
         caller stores the returned records, then stops paginating.
         """
         kept: list[Record] = []
+        # the kept records that have a cursor value, and those values, for `_track_batch`
+        tracked: list[Record] = []
+        values: list[Any] = []
         get = self.spec.get
         missing_rule = self.spec.config.on_cursor_value_missing
         exhausted = False
@@ -461,11 +476,44 @@ class CursorTracker:
                 ):
                     self.dropped += 1  # at the end value but loaded by the next window
                     continue
-            self._track(value, record)
             kept.append(record)
+            tracked.append(record)
+            values.append(value)
+        self._track_batch(values, tracked)
         self.kept += len(kept)
         self.exhausted = exhausted
         return kept
+
+    def _track_batch(self, values: list[Any], records: list[Record]) -> None:
+        """Move the cursor over a batch's kept records.
+
+        The usual batch holds one kind of value (numbers, or timestamps in one format): its
+        newest value is then a C-level `max` (`min` for last_value_func min), and only the
+        records at that value get a key. Per record, that was a compare and a key each
+        (~0.2 s of 200k records, 0.6 s+ in a busy process). Anything else goes record by record.
+        """
+        if not values:
+            return
+        if self.lookback or not _native(values):
+            for value, record in zip(values, records, strict=True):
+                self._track(value, record)
+            return
+        best = max(values) if self.spec.sign == 1 else min(values)
+        if self.last_value is not None:
+            c = self._cmp(best, self.last_value)
+            if c < 0:
+                return
+            if c > 0:
+                self.last_value, self.keys_at_last = best, []
+        else:
+            self.last_value = best
+        room = MAX_BOUNDARY_KEYS - len(self.keys_at_last)
+        for value, record in zip(values, records, strict=True):
+            if room <= 0:
+                break
+            if value == best:
+                self.keys_at_last.append(record_key(record, self.spec.primary_key))
+                room -= 1
 
     def _track(self, value: Any, record: Record) -> None:
         if self.lookback:
