@@ -1,6 +1,8 @@
 """The commit's read paths land the same rows: streamed with the schema the staging area's
 background probe inferred, streamed with a schema inferred at commit time (chunks
-disagreed), and the temporary-table path taken for plain file lists.
+disagreed), and the temporary-table path taken for plain file lists. With lists in the
+records, the first two parse the files once into a temporary table shared by the root and
+child inserts; without, they stream the files straight into the table.
 
 Real DuckDB files under tmp_path; tables are compared row for row, ids included.
 """
