@@ -77,7 +77,9 @@ def frozen_heap() -> Iterator[None]:
     global _depth, _owner, _import_frozen
     with _lock:
         if _depth == 0:
-            _owner = enabled() and (gc.get_freeze_count() == 0 or _import_frozen)
+            # get_freeze_count() walks the permanent generation (~15 ms after the import
+            # freeze): ask it only when the freeze may not be ours
+            _owner = enabled() and (_import_frozen or gc.get_freeze_count() == 0)
             if _owner:
                 gc.freeze()
         _depth += 1
