@@ -10,8 +10,6 @@ a re-run over unchanged data sends the same keys, which APIs that honour them de
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from rest_assets.errors import ConfigError
 from rest_assets.extract.records import auth_spec
 from rest_assets.http.redact import redact_url
 from rest_assets.http.sender import BatchSender
+from rest_assets.load import tempdirs
 from rest_assets.load.schema import quote_ident
 from rest_assets.load.writer import LoadError, connect
 
@@ -146,7 +145,7 @@ def send_output(
 ) -> dg.MaterializeResult:
     """Snapshot the upstream table, send it in batches, and record what was sent."""
     label = f"{source.name}.{output.name}"
-    workdir = Path(tempfile.mkdtemp(prefix="rest-assets-out-"))
+    workdir = tempdirs.new_directory("out")
     started = time.perf_counter()
     try:
         snapshot, columns = _snapshot(database, upstream, output, workdir / "rows.parquet")
@@ -163,7 +162,7 @@ def send_output(
                 on_batch=lambda s: progress.update(s.batches, s.rows),
             )
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        tempdirs.release(workdir)
     elapsed = time.perf_counter() - started
     context.log.info(
         f"{label}: sent {stats.rows} rows in {stats.batches} batches, {stats.requests} "

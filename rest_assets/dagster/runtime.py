@@ -6,10 +6,8 @@ records the metadata. Nothing here writes to DuckDB, so a failed run changes not
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -26,6 +24,7 @@ from rest_assets.extract.records import ResourceExtractor, auth_spec, paginator_
 from rest_assets.heap import frozen_heap
 from rest_assets.http.client import RestClient
 from rest_assets.http.retry import RateLimiter, RetryPolicy
+from rest_assets.load import tempdirs
 from rest_assets.load.staging import StagedTable, StagingArea, new_load_id
 
 IO_MANAGER_KEY = "io_manager"
@@ -52,7 +51,14 @@ def extract(
         resource_auth=resource.auth,
         progress=lambda s: progress.update(s.pages, s.records, f"{client.stats.requests} requests"),
     )
-    staging = StagingArea(Path(tempfile.mkdtemp(prefix="rest-assets-")))
+    # pages a killed run left behind go first (rest_assets.load.tempdirs)
+    swept, swept_bytes = tempdirs.sweep()
+    if swept:
+        context.log.info(
+            f"removed {swept} temporary director{'y' if swept == 1 else 'ies'} "
+            f"({swept_bytes / 2**20:,.1f} MiB) left by runs that were killed"
+        )
+    staging = StagingArea(tempdirs.new_directory("stage"))
     started = time.perf_counter()
     parent_meta: dict[str, Any] = {}
     # a stateful run first squares its cursor with DuckDB (rest_assets.dagster.guard)

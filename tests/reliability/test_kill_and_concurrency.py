@@ -5,6 +5,7 @@ separate processes on the test's DAGSTER_HOME; the checks read the same instance
 from __future__ import annotations
 
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,11 @@ def _kill(proc: Any) -> None:
 
 
 def test_sigkill_during_extraction(
-    proc_harness: Harness, api: FaultyAPI, home: Path, tmp_path: Path
+    proc_harness: Harness,
+    api: FaultyAPI,
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = _setup(proc_harness, tmp_path)
     before = proc_harness.state()
@@ -77,8 +82,15 @@ def test_sigkill_during_extraction(
     after = proc_harness.state()  # the DuckDB file opens; nothing moved
     assert after == before
     leftovers = staging_leftovers(home)
+    assert leftovers  # page 1 was staged when the child died
     api.heal()
-    assert proc_harness.run().success
+    # the next run stages in the same temp directory, and first sweeps what the dead run left
+    monkeypatch.setattr(tempfile, "tempdir", str(home.parent / "tmp"))
+    result = proc_harness.run()
+    assert result.success
+    assert staging_leftovers(home) == []
+    messages = [e.user_message for e in proc_harness.instance.all_logs(result.run_id)]
+    assert any("left by runs that were killed" in m for m in messages), messages
     healed = proc_harness.state()
     assert (healed.rows, healed.distinct, healed.cursor) == (55, 55, stamp(55))
     record(
@@ -88,7 +100,7 @@ def test_sigkill_during_extraction(
         before.cursor,
         after.cursor,
         f"killed run changed nothing ({len(leftovers)} staged file(s) left in its TMPDIR); "
-        "next run succeeded",
+        "next run removed them and succeeded",
     )
 
 
