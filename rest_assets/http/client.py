@@ -295,6 +295,45 @@ class RestClient:
                 self.stats.pages += 1
             yield page
 
+    def send(
+        self,
+        path: str = "",
+        *,
+        method: str = "POST",
+        data: bytes | str | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        resource: str = "",
+        follow_redirects: bool = True,
+    ) -> requests.Response:
+        """One request, no pagination: the client's auth (refreshed once on a 401), retries,
+        rate limit, response size limits and redaction, as for every page of `paginate`.
+
+        Without `follow_redirects` a 3xx is an error instead of a hop: a write's body and
+        credentials go only to the URL the config names. Statuses of 400 and above raise
+        HTTPStatusError after the retries, like a page would.
+        """
+        resolver = EnvResolver(self.env)
+        request = self._build_request(resolver, path, method, None, json, data, headers)
+        self._remember_secrets(resolver.resolved_values)
+        auth = self.auth
+        if isinstance(auth, AuthBase) and auth.env is None and self.env is not None:
+            auth.env = self.env
+        trusted = self._trusted_origins(path, request.url)
+        response = self._execute(request, auth, trusted, [], resource, follow_redirects)
+        if not follow_redirects and 300 <= response.status_code < 400:
+            response.close()
+            raise HTTPStatusError(
+                self._redact(
+                    f"{_prefix(resource)}{request.method} {self._display_url(request)} was "
+                    f"answered with a redirect ({response.status_code}); writes are not "
+                    "redirected, configure the final URL"
+                ),
+                response.status_code,
+                self._display_url(request),
+            )
+        return response
+
     def redact(self, text: str) -> str:
         """`text` with every secret this client knows of masked."""
         return self._redact(text)
@@ -396,6 +435,7 @@ class RestClient:
         trusted: set[Origin],
         actions: list[ResponseAction],
         resource: str,
+        follow_redirects: bool = True,
     ) -> requests.Response:
         """One logical request: retries, one re-auth on 401, response actions."""
         policy = self.retry
@@ -404,7 +444,7 @@ class RestClient:
         while True:
             attempt += 1
             try:
-                response = self._send(request, auth, trusted, resource)
+                response = self._send(request, auth, trusted, resource, follow_redirects)
             except requests.RequestException as exc:
                 if policy.should_retry_exception(exc) and attempt < policy.max_attempts:
                     self._wait_before_retry(
@@ -478,6 +518,7 @@ class RestClient:
         auth: requests.auth.AuthBase | None,
         trusted: set[Origin],
         resource: str,
+        follow_redirects: bool = True,
     ) -> requests.Response:
         """Send once, following redirects ourselves so each hop gets the origin check."""
         method, url = request.method, request.url
@@ -488,7 +529,9 @@ class RestClient:
                 method, url, params, json, data, request.headers, auth, trusted, resource
             )
             location = response.headers.get("location")
-            if response.status_code not in _REDIRECT_STATUSES or not location:
+            if not follow_redirects or response.status_code not in _REDIRECT_STATUSES:
+                return response
+            if not location:
                 return response
             url = urljoin(response.url, location)
             params = {}  # the Location header carries the complete query

@@ -3,16 +3,14 @@
 Each batch is one request (a JSON array, or `{body_key: [...]}`) carrying an
 `Idempotency-Key` derived from the batch's content, so a re-run that sends the same rows in
 the same batches is recognised by APIs that deduplicate on that header. Auth, `${VAR}`
-resolution, retries, the rate limiter and redaction are the same pieces RestClient uses.
-Writes are never redirected: a 3xx is an error, so a body and credentials go only where the
-config says.
+resolution, retries, the rate limiter, response limits and redaction are RestClient's own:
+each batch is one `RestClient.send()`. Writes are never redirected: a 3xx is an error, so a
+body and credentials go only where the config says.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,14 +19,10 @@ import orjson
 import requests
 import requests.auth
 
-from rest_assets.errors import HTTPConnectionError, HTTPStatusError
-from rest_assets.http.auth import AuthBase, create_auth
-from rest_assets.http.client import join_url
+from rest_assets.http.client import RestClient, join_url
 from rest_assets.http.env import EnvResolver
-from rest_assets.http.redact import PROCESS_REDACTOR, Redactor, redact_url
-from rest_assets.http.retry import RateLimiter, RetryPolicy, TooLongWait
-
-logger = logging.getLogger("rest_assets.http")
+from rest_assets.http.redact import redact_url
+from rest_assets.http.retry import RateLimiter, RetryPolicy
 
 Record = Mapping[str, Any]
 
@@ -85,18 +79,18 @@ class BatchSender:
         *,
         show_error_body: bool = False,
     ) -> None:
-        self.base_url = base_url
-        self.headers = dict(headers or {})
-        self.env = env
-        self.auth = create_auth(auth, env)
-        self._owns_session = session is None
-        self.session = session or requests.Session()
-        self.timeout = timeout
-        self.retry = RetryPolicy.create(retry)
-        self.rate_limiter = RateLimiter.create(rate_limit)
-        self.show_error_body = show_error_body
+        self.client = RestClient(
+            base_url,
+            headers=headers,
+            auth=auth,
+            session=session,
+            timeout=timeout,
+            retry=retry,
+            rate_limit=rate_limit,
+            env=env,
+            show_error_body=show_error_body,
+        )
         self.stats = SendStats()
-        self.redactor = Redactor()
 
     def send(
         self,
@@ -114,25 +108,34 @@ class BatchSender:
 
         `on_batch` is called with the running stats after each delivered batch (progress).
         """
-        resolver = EnvResolver(self.env)
-        url = join_url(resolver.resolve(self.base_url, "base_url"), resolver.resolve(path, "path"))
-        sent_headers = {
-            "Content-Type": "application/json",
-            **resolver.resolve_deep(self.headers, "headers"),
-            **resolver.resolve_deep(dict(headers or {}), "headers"),
-        }
-        self._remember(resolver.resolved_values)
-        if isinstance(self.auth, AuthBase):
-            self._remember(self.auth.secret_values())
-        scope = f"{method.upper()} {redact_url(url)}"
+        method = method.upper()
+        # the key's scope is the resolved URL, without credentials a query might carry
+        locations = EnvResolver(self.client.env)
+        url = join_url(
+            locations.resolve(self.client.base_url, "base_url"), locations.resolve(path, "path")
+        )
+        scope = f"{method} {redact_url(url)}"
         for rows in batches:
             if not rows:
                 continue
             body = encode_batch(rows, body_key)
-            batch_headers = dict(sent_headers)
+            batch_headers = dict(headers or {})
+            if not any(k.lower() == "content-type" for k in [*self.client.headers, *batch_headers]):
+                batch_headers["Content-Type"] = "application/json"
             if idempotency_header:
                 batch_headers[idempotency_header] = batch_key(body, scope)
-            self._deliver(method.upper(), url, body, batch_headers, name)
+            try:
+                self.client.send(
+                    path,
+                    method=method,
+                    data=body,
+                    headers=batch_headers,
+                    resource=name,
+                    follow_redirects=False,
+                )
+            finally:
+                self.stats.requests = self.client.stats.requests
+                self.stats.retries = self.client.stats.retries
             self.stats.rows += len(rows)
             self.stats.batches += 1
             self.stats.bytes += len(body)
@@ -142,115 +145,10 @@ class BatchSender:
 
     def close(self) -> None:
         """Close the session if the sender created it."""
-        if self._owns_session:
-            self.session.close()
+        self.client.close()
 
     def __enter__(self) -> BatchSender:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _deliver(
-        self, method: str, url: str, body: bytes, headers: dict[str, str], name: str
-    ) -> requests.Response:
-        policy = self.retry
-        shown = self._redact(redact_url(url))
-        prefix = f"{name}: " if name else ""
-        attempt = 0
-        while True:
-            attempt += 1
-            if self.rate_limiter is not None:
-                self.rate_limiter.acquire()
-            started = time.perf_counter()
-            try:
-                self.stats.requests += 1
-                response = self.session.request(
-                    method,
-                    url,
-                    data=body,
-                    headers=headers,
-                    auth=self.auth,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                if policy.should_retry_exception(exc) and attempt < policy.max_attempts:
-                    self._wait(policy.backoff(attempt), attempt, method, shown, type(exc).__name__)
-                    continue
-                raise HTTPConnectionError(
-                    self._redact(
-                        f"{prefix}{method} {shown} failed after {attempt} attempt(s): "
-                        f"{type(exc).__name__}"
-                    ),
-                    None,
-                    shown,
-                ) from None  # the cause's text may hold the raw URL: never chain it
-            if isinstance(self.auth, AuthBase):
-                self._remember(self.auth.secret_values())
-            if logger.isEnabledFor(logging.DEBUG):
-                elapsed_ms = (time.perf_counter() - started) * 1000
-                logger.debug(
-                    self._redact(
-                        f"{prefix}{method} {redact_url(url)} ({len(body)} bytes) -> "
-                        f"{response.status_code} in {elapsed_ms:.0f} ms"
-                    )
-                )
-            if response.status_code < 300:
-                return response
-            if response.status_code < 400:
-                raise HTTPStatusError(
-                    self._redact(
-                        f"{prefix}{method} {shown} was answered with a redirect "
-                        f"({response.status_code}); writes are not redirected, configure the "
-                        "final URL"
-                    ),
-                    response.status_code,
-                    shown,
-                )
-            if policy.should_retry_response(response) and attempt < policy.max_attempts:
-                try:
-                    delay = policy.delay(attempt, response)
-                except TooLongWait as wait:
-                    raise self._error(method, shown, response, attempt, prefix, wait) from None
-                self._wait(delay, attempt, method, shown, f"status {response.status_code}")
-                continue
-            raise self._error(method, shown, response, attempt, prefix)
-
-    def _error(
-        self,
-        method: str,
-        shown: str,
-        response: requests.Response,
-        attempt: int,
-        prefix: str,
-        wait: TooLongWait | None = None,
-    ) -> HTTPStatusError:
-        message = (
-            f"{prefix}{method} {shown} failed with status {response.status_code} after "
-            f"{attempt} attempt(s)"
-        )
-        if wait is not None:
-            message += f"; the server asks to wait {wait.seconds:.0f} s"
-        if self.show_error_body:
-            message += f"; response body: {response.text[:500]}"
-        return HTTPStatusError(self._redact(message), response.status_code, shown)
-
-    def _wait(self, delay: float, attempt: int, method: str, shown: str, reason: str) -> None:
-        logger.warning(
-            self._redact(
-                f"{method} {shown} failed ({reason}); retry {attempt}/"
-                f"{self.retry.max_attempts - 1} in {delay:.2f} s"
-            )
-        )
-        self.stats.retries += 1
-        self.retry.sleep(delay)
-
-    def _remember(self, values: Iterable[str]) -> None:
-        values = list(values)
-        if values:
-            self.redactor.add(*values)
-            PROCESS_REDACTOR.add(*values)
-
-    def _redact(self, text: str) -> str:
-        return self.redactor.redact(text)

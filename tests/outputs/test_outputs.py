@@ -208,6 +208,39 @@ def test_sender_never_follows_a_redirect_with_the_body() -> None:
         assert api.requests[0].header("Authorization") == f"Bearer {CRM_TOKEN}"
 
 
+def test_sender_refreshes_oauth_on_a_401_and_keeps_a_configured_content_type() -> None:
+    # Batches go through RestClient.send: a write gets the same credential refresh as a read.
+    tokens: list[str] = []
+
+    def token(request: Request) -> Response:
+        tokens.append(f"t{len(tokens) + 1}")
+        return Response({"access_token": tokens[-1], "expires_in": 3600})
+
+    def accept(request: Request) -> Response:
+        # the first token is revoked server-side before it expires
+        if request.header("Authorization") != f"Bearer {tokens[-1]}" or len(tokens) < 2:
+            return Response({"error": "expired"}, 401)
+        return Response({}, 201)
+
+    with LocalAPI() as api:
+        api.route("POST", "/token", token)
+        api.route("POST", "/in", accept)
+        auth = {
+            "type": "oauth2_client_credentials",
+            "access_token_url": f"{api.url}/token",
+            "client_id": "id",
+            "client_secret": "secret",
+        }
+        headers = {"Content-Type": "application/vnd.api+json"}
+        with BatchSender(api.url, headers=headers, auth=auth, retry=False) as sender:
+            stats = sender.send("in", [[{"id": 1}], [{"id": 2}]])
+        posts = [r for r in api.requests if r.path == "/in"]
+    assert stats.batches == 2 and stats.rows == 2
+    assert stats.requests == 3  # the first batch once with the revoked token, once refreshed
+    assert [r.header("Authorization") for r in posts] == ["Bearer t1", "Bearer t2", "Bearer t2"]
+    assert {r.header("Content-Type") for r in posts} == {"application/vnd.api+json"}
+
+
 def test_encode_batch_handles_dates_and_decimals() -> None:
     import datetime as dt
     from decimal import Decimal

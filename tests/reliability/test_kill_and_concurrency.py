@@ -174,9 +174,13 @@ def test_same_asset_twice_at_once_is_serialised_by_a_pool(
     # granularity) queues them instead, so both succeed, exactly once
     config = _setup(proc_harness, tmp_path, pool="src_items")
     before = proc_harness.state()
-    # page 2 is slow, so the two runs overlap unless something keeps them apart
-    api.fault("stall", page=2, times=1, seconds=1.5)
+    # The first run stalls on page 2 while holding the pool's slot; the second starts then,
+    # so the runs overlap unless the pool keeps them apart. (Started in the very same
+    # instant, both can win the slot: Dagster's claim is not atomic on SQLite storage. The
+    # ledger still refuses the second commit then, see tests/guard.)
+    api.fault("stall", page=2, times=1, seconds=3)
     first = spawn(config, proc_harness.db, home)
+    assert api.wait_for_fault("stall")
     second = spawn(config, proc_harness.db, home)
     results = [result_of(first), result_of(second)]
     assert all(r["success"] for r in results), results
