@@ -141,6 +141,10 @@ def materialize(
         if keys:
             runs.setdefault(asset.partitions_def, set()).update(keys)
     everything = [*assets, *(defs.asset_checks or [])]  # checks of selected assets run too
+    # Dagster's console shows our INFO lines (progress, rows written); its own DEBUG event
+    # lines (step start, output handled...) only with --log-level DEBUG
+    verbose = logging.getLogger("rest_assets").getEffectiveLevel() <= logging.DEBUG
+    console = {"console": {"config": {"log_level": "DEBUG" if verbose else "INFO"}}}
     ok = True
     rows: list[tuple[str, int | None, str]] = []
     with dg.DagsterInstance.get() as instance:
@@ -156,6 +160,7 @@ def materialize(
                 selection=dg.AssetSelection.assets(*keys),
                 partition_key=partition if partitions_def is not None else None,
                 raise_on_error=False,
+                run_config={"loggers": console},
             )
             rows.extend(_materialized_rows(result))
             if not result.success:

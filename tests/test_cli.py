@@ -106,6 +106,9 @@ def test_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "blog/posts" in done.stdout and "250 rows" in done.stdout
     assert "directory/users" in done.stdout and "40 rows" in done.stdout
     assert "sample query" in done.stdout
+    # Dagster's console shows the INFO lines of the run, not its DEBUG event stream
+    assert "raw_blog.posts: 250 rows written" in done.stderr
+    assert "STEP_START" not in done.stderr and "HANDLED_OUTPUT" not in done.stderr
 
 
 def test_materialize_partitioned_assets_need_a_partition(

@@ -139,4 +139,5 @@ def test_cli_debug_log_shows_each_request_with_secrets_redacted(tmp_path: Path) 
     assert len(requests_logged) == PAGES
     assert all("api_key=***" in line for line in requests_logged)
     assert "big.items: " in output and "records/s" in output  # progress reaches the CLI
+    assert "STEP_START" in output  # DEBUG shows Dagster's own event lines too
     assert SECRET not in output and HEADER_SECRET not in output
