@@ -14,8 +14,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from requests.adapters import HTTPAdapter
-
 from rest_assets.config.models import (
     EndpointConfig,
     IncrementalParam,
@@ -27,6 +25,7 @@ from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import legacy_params
 from rest_assets.extract.steps import Record, Steps, import_callable
 from rest_assets.http.client import RestClient
+from rest_assets.http.pages_ahead import widen_pool
 
 Sink = Callable[[list[Record]], None]
 
@@ -187,7 +186,7 @@ class ResourceExtractor:
         yet are cancelled.
         """
         width = self.resource.concurrency
-        self._widen_connection_pool(width)
+        widen_pool(self.client.session, width)
 
         def fetch(parent: ParentRow) -> list[list[Record]]:
             return list(self._parent_pages(parent, base_values))
@@ -204,20 +203,6 @@ class ResourceExtractor:
                 yield window.popleft().result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-    def _widen_connection_pool(self, width: int) -> None:
-        # requests keeps 10 connections per host: more threads would open and drop extra ones.
-        session = self.client.session
-        for prefix, adapter in list(session.adapters.items()):
-            if isinstance(adapter, HTTPAdapter) and getattr(adapter, "_pool_maxsize", 0) < width:
-                session.mount(
-                    prefix,
-                    HTTPAdapter(
-                        pool_connections=getattr(adapter, "_pool_connections", 10),
-                        pool_maxsize=width,
-                        max_retries=adapter.max_retries,
-                    ),
-                )
 
     def _python_batches(self) -> Iterator[list[Record]]:
         """Records of a Python resource: a yielded list is one batch, single records are

@@ -208,13 +208,7 @@ class RestClient:
         modified one; a bare callable applies to every response. Errors raise
         HTTPStatusError / HTTPConnectionError / ResponseFormatError, with secrets redacted.
         """
-        resolver = EnvResolver(self.env)
-        request = self._build_request(resolver, path, method, params, json, data, headers)
-        self._remember_secrets(resolver.resolved_values)
-        call_auth = self.auth if auth is None else create_auth(auth, self.env)
-        if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
-            call_auth.env = self.env
-        trusted = self._trusted_origins(path, request.url)
+        request, call_auth, trusted = self._prepare(path, method, params, json, data, headers, auth)
         pager = self._fresh_paginator(self.paginator if paginator is None else paginator)
         selector = self._fresh_selector(
             self.data_selector if data_selector is None else data_selector
@@ -313,13 +307,7 @@ class RestClient:
         credentials go only to the URL the config names. Statuses of 400 and above raise
         HTTPStatusError after the retries, like a page would.
         """
-        resolver = EnvResolver(self.env)
-        request = self._build_request(resolver, path, method, None, json, data, headers)
-        self._remember_secrets(resolver.resolved_values)
-        auth = self.auth
-        if isinstance(auth, AuthBase) and auth.env is None and self.env is not None:
-            auth.env = self.env
-        trusted = self._trusted_origins(path, request.url)
+        request, auth, trusted = self._prepare(path, method, None, json, data, headers)
         response = self._execute(request, auth, trusted, [], resource, follow_redirects)
         if not follow_redirects and 300 <= response.status_code < 400:
             response.close()
@@ -333,6 +321,15 @@ class RestClient:
                 self._display_url(request),
             )
         return response
+
+    def url_for(self, path: str = "") -> str:
+        """The absolute URL of `path`, `${VAR}`s in it and in base_url resolved."""
+        # Values resolved into the URL are locations, not secrets: keep them out of the
+        # redactor so that logs and errors still show which host and path failed.
+        locations = EnvResolver(self.env)
+        return join_url(
+            locations.resolve(self.base_url, "base_url"), locations.resolve(path, "path")
+        )
 
     def redact(self, text: str) -> str:
         """`text` with every secret this client knows of masked."""
@@ -351,6 +348,25 @@ class RestClient:
 
     # -- building requests -----------------------------------------------------------------
 
+    def _prepare(
+        self,
+        path: str,
+        method: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        auth: requests.auth.AuthBase | Mapping[str, Any] | str | None = None,
+    ) -> tuple[RequestSpec, requests.auth.AuthBase | None, set[Origin]]:
+        """The request with its values resolved, the auth to send, and the trusted origins."""
+        resolver = EnvResolver(self.env)
+        request = self._build_request(resolver, path, method, params, json, data, headers)
+        self._remember_secrets(resolver.resolved_values)
+        call_auth = self.auth if auth is None else create_auth(auth, self.env)
+        if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
+            call_auth.env = self.env
+        return request, call_auth, self._trusted_origins(path, request.url)
+
     def _build_request(
         self,
         resolver: EnvResolver,
@@ -361,11 +377,7 @@ class RestClient:
         data: Any,
         headers: Mapping[str, str] | None,
     ) -> RequestSpec:
-        # Values resolved into the URL are locations, not secrets: keep them out of the
-        # redactor so that logs and errors still show which host and path failed.
-        locations = EnvResolver(self.env)
-        base_url = locations.resolve(self.base_url, "base_url")
-        url = join_url(base_url, locations.resolve(path, "path"))
+        url = self.url_for(path)
         merged: dict[str, str] = dict(self.headers)
         for name, value in (headers or {}).items():
             for existing in [k for k in merged if k.lower() == name.lower()]:
@@ -529,9 +541,11 @@ class RestClient:
                 method, url, params, json, data, request.headers, auth, trusted, resource
             )
             location = response.headers.get("location")
-            if not follow_redirects or response.status_code not in _REDIRECT_STATUSES:
-                return response
-            if not location:
+            if (
+                not follow_redirects
+                or response.status_code not in _REDIRECT_STATUSES
+                or not location
+            ):
                 return response
             url = urljoin(response.url, location)
             params = {}  # the Location header carries the complete query

@@ -19,8 +19,7 @@ import orjson
 import requests
 import requests.auth
 
-from rest_assets.http.client import RestClient, join_url
-from rest_assets.http.env import EnvResolver
+from rest_assets.http.client import RestClient
 from rest_assets.http.redact import redact_url
 from rest_assets.http.retry import RateLimiter, RetryPolicy
 
@@ -110,11 +109,7 @@ class BatchSender:
         """
         method = method.upper()
         # the key's scope is the resolved URL, without credentials a query might carry
-        locations = EnvResolver(self.client.env)
-        url = join_url(
-            locations.resolve(self.client.base_url, "base_url"), locations.resolve(path, "path")
-        )
-        scope = f"{method} {redact_url(url)}"
+        scope = f"{method} {redact_url(self.client.url_for(path))}"
         for rows in batches:
             if not rows:
                 continue

@@ -68,7 +68,7 @@ def sweep(root: Path | None = None) -> tuple[int, int]:
     me = os.getpid()
     removed = size = 0
     with _lock:  # forget our directories that are gone (a long-lived process runs many)
-        _ours.intersection_update({p for p in _ours if os.path.exists(p)})
+        _ours.difference_update([p for p in _ours if not os.path.exists(p)])
     try:
         entries = list(base.iterdir())
     except OSError:
