@@ -21,7 +21,7 @@ from rest_assets.demo.server import LocalAPI, Request, Response
 def clean_heap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Start from an unfrozen heap that this module did not freeze, and leave one behind."""
     gc.unfreeze()
-    monkeypatch.setattr(heap, "_import_frozen", False)
+    monkeypatch.setattr(heap, "_ours", False)
     monkeypatch.delenv(heap.ENV_SWITCH, raising=False)
     yield
     gc.unfreeze()
@@ -38,26 +38,29 @@ def _probe(code: str, **env: str) -> str:
     return done.stdout.strip()
 
 
-def test_import_freezes_its_heap_and_restores_the_collector() -> None:
+def test_importing_the_package_leaves_the_collector_and_heap_alone() -> None:
+    code = "import gc, rest_assets, rest_assets.cli; print(gc.get_freeze_count(), gc.isenabled())"
+    assert _probe(code) == "0 True"
+    assert _probe("import gc; gc.disable(); import rest_assets; print(gc.isenabled())") == "False"
+
+
+def test_the_command_freezes_its_imports_and_the_switch_turns_it_off() -> None:
     code = (
-        "import gc, rest_assets; print(gc.get_freeze_count() > 10000, gc.isenabled(), "
-        "rest_assets.heap._import_frozen)"
+        "import gc; from rest_assets import heap; heap.tune_command_process(); "
+        "print(gc.get_freeze_count() > 10000, gc.isenabled(), heap._ours)"
     )
     assert _probe(code) == "True True True"
-    # a process that switched the collector off keeps it off
-    assert _probe("import gc; gc.disable(); import rest_assets; print(gc.isenabled())") == "False"
-    # the switch turns it all off
     assert _probe(code, REST_ASSETS_GC_FREEZE="0") == "False True False"
 
 
-def test_import_leaves_a_heap_frozen_by_the_process_alone() -> None:
+def test_a_heap_frozen_by_the_process_itself_is_left_alone() -> None:
     code = (
-        "import gc; gc.freeze(); import rest_assets; from rest_assets import heap; "
-        "print(heap._import_frozen)\n"
+        "import gc; gc.freeze(); from rest_assets import heap; heap.tune_command_process(); "
+        "print(heap._ours)\n"
         "with heap.frozen_heap(): pass\n"
         "print(gc.get_freeze_count() > 0)"
     )
-    # not ours: neither the import nor an extraction unfreezes it
+    # not ours: neither the command set-up nor an extraction unfreezes it
     assert _probe(code).split() == ["False", "True"]
 
 
@@ -85,16 +88,16 @@ def test_frozen_heap_nests_across_threads_and_unfreezes_once(clean_heap: None) -
     assert gc.get_freeze_count() == 0
 
 
-def test_frozen_heap_takes_over_the_import_freeze(
+def test_frozen_heap_takes_over_the_command_freeze(
     clean_heap: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gc.freeze()
-    monkeypatch.setattr(heap, "_import_frozen", True)
+    monkeypatch.setattr(heap, "_ours", True)
     with heap.frozen_heap():
         assert gc.get_freeze_count() > 0
     # unfrozen afterwards: garbage of a long-lived process is not kept frozen
     assert gc.get_freeze_count() == 0
-    assert heap._import_frozen is False
+    assert heap._ours is False
 
 
 def test_frozen_heap_respects_the_switch(clean_heap: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from test_inspect import TOKEN, build_api
 from rest_assets import wizard
 from rest_assets.cli import main
 from rest_assets.config.load import load_project
-from rest_assets.dagster.factory import build_definitions
+from rest_assets.dagster import build_definitions
 from rest_assets.demo.server import LocalAPI
 
 
@@ -116,7 +116,7 @@ def test_add_more_sources_and_resources_keeps_the_file_valid(
     assert things.resource("me").endpoint.paginator.type == "single_page"
     assert config.read_text().startswith("# rest-assets")
     defs = build_definitions(config, database=":memory:")
-    assert len(list(defs.assets or [])) == 4
+    assert len(defs.resolve_asset_graph().get_all_asset_keys()) == 4
 
 
 def test_add_to_an_existing_dango_source(api: LocalAPI, tmp_path: Path) -> None:

@@ -363,6 +363,36 @@ class SensorConfig(_Strict):
     minimum_interval_seconds: int = Field(default=300, ge=1)
 
 
+class AutomationConfig(_Strict):
+    """A Dagster automation condition for an asset: `eager`, `on_missing`, or `on_cron`."""
+
+    type: Literal["eager", "on_missing", "on_cron"] = Field(
+        description="eager: after upstream updates; on_missing: once, when never materialized; "
+        "on_cron: once per cron tick, after upstream updates."
+    )
+    cron: str | None = Field(default=None, description="The cron schedule of `on_cron`.")
+    timezone: str = Field(default="UTC", description="Timezone of `cron`.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"type": value}
+        if isinstance(value, dict) and "type" not in value and "on_cron" in value:
+            rest = {k: v for k, v in value.items() if k != "on_cron"}
+            return {"type": "on_cron", "cron": value["on_cron"], **rest}
+        return value
+
+    @model_validator(mode="after")
+    def _cron_given(self) -> AutomationConfig:
+        if (self.type == "on_cron") != (self.cron is not None):
+            raise ValueError(
+                "on_cron needs a cron expression and only on_cron takes one, "
+                'e.g. automation_condition: {on_cron: "0 * * * *"}'
+            )
+        return self
+
+
 class ResourceConfig(_Strict):
     """One resource: one endpoint, one table, one Dagster asset."""
 
@@ -398,6 +428,17 @@ class ResourceConfig(_Strict):
     checks: ChecksConfig = Field(
         default_factory=ChecksConfig,
         description="Asset checks: primary key unique/not null, optional freshness.",
+    )
+    key_prefix: list[str] = Field(
+        default_factory=list,
+        description="Asset key prefix before [source, resource] (e.g. [warehouse]).",
+    )
+    group: str | None = Field(default=None, description="Asset group (default: the source name).")
+    automation_condition: AutomationConfig | None = Field(
+        default=None, description="Dagster automation: eager, on_missing or {on_cron: CRON}."
+    )
+    code_version: str | None = Field(
+        default=None, description="Asset code version (default: a hash of the resource's config)."
     )
 
     @field_validator("auth", mode="before")
@@ -486,6 +527,21 @@ class SourceConfig(_Strict):
         default_factory=list,
         description="Assets that POST rows of a DuckDB table to this API in batches.",
     )
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Resources of this source fetched at the same time within one run.",
+    )
+    key_prefix: list[str] = Field(
+        default_factory=list, description="Asset key prefix of every resource of the source."
+    )
+    group: str | None = Field(default=None, description="Asset group (default: the source name).")
+    owners: list[str] = Field(default_factory=list, description="Owners of every asset.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags of every asset.")
+    automation_condition: AutomationConfig | None = Field(
+        default=None, description="Automation of every asset unless a resource sets its own."
+    )
 
     @field_validator("name")
     @classmethod
@@ -530,6 +586,11 @@ class ProjectConfig(_Strict):
 
     version: str | None = None
     sources: list[SourceConfig]
+    executor: Literal["in_process", "multiprocess"] = Field(
+        default="in_process",
+        description="How runs execute the steps (one per source): in one process, or one "
+        "process per step.",
+    )
 
     @model_validator(mode="after")
     def _unique_sources(self) -> ProjectConfig:

@@ -8,18 +8,19 @@ from collections.abc import Sequence
 import dagster as dg
 
 from rest_assets.config.models import ScheduleConfig, SensorConfig, SourceConfig
-from rest_assets.dagster.naming import asset_key, asset_name
+from rest_assets.dagster.naming import asset_name
 from rest_assets.dagster.partitions import partition_kind, partitions_def_for, window_sensor_key
-from rest_assets.dagster.runtime import build_client
-from rest_assets.dagster.state import read_cursor
+from rest_assets.dagster.specs import ResourceSpec
+from rest_assets.dagster.state.cursors import read_cursor
+from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.incremental import CursorState, IncrementalSpec, RangeExhausted
-from rest_assets.extract.plan import ResourcePlan, plan_source
+from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ResourceExtractor
 from rest_assets.extract.steps import Record
 
 
 def schedules_for(
-    source: SourceConfig, assets: Sequence[dg.AssetsDefinition]
+    source: SourceConfig, specs: Sequence[ResourceSpec], assets: Sequence[dg.AssetsDefinition]
 ) -> list[dg.ScheduleDefinition]:
     """Cron schedules of a source and of its resources.
 
@@ -27,21 +28,30 @@ def schedules_for(
     window- and parent-partitioned assets are left to their sensor and parent.
     """
     out: list[dg.ScheduleDefinition] = []
-    by_key = {key: a for a in assets for key in a.keys}
-    timed = {k for k, a in by_key.items() if isinstance(a.partitions_def, _TIME_PARTITIONS)}
-    plain = [k for k, a in by_key.items() if a.partitions_def is None]
+    partitions = {key: a.partitions_def for a in assets for key in a.keys}
+    timed = {k for k, p in partitions.items() if isinstance(p, _TIME_PARTITIONS)}
+    plain = [k for k, p in partitions.items() if p is None]
     if source.schedule is not None and plain:
-        out.append(_schedule(f"{source.name}_schedule", source.schedule, plain))
-    for resource in source.resources:
-        key = asset_key(source, resource.name)
-        spec = resource.schedule or (source.schedule if key in timed else None)
-        if spec is None or key not in by_key or (key not in timed and key not in plain):
+        out.append(
+            _schedule(
+                f"{source.name}_schedule",
+                source.schedule,
+                plain,
+                f"Materializes the unpartitioned assets of source {source.name}.",
+            )
+        )
+    for spec in specs:
+        resource, key = spec.plan.resource, spec.key
+        schedule = resource.schedule or (source.schedule if key in timed else None)
+        if schedule is None or (key not in timed and key not in plain):
             continue
         name = f"{source.name}_{asset_name(resource.name)}_schedule"
         if key in timed:
-            out.append(_partitioned_schedule(name, spec, key, by_key[key]))
+            partitions_def = partitions[key]
+            assert partitions_def is not None
+            out.append(_partitioned_schedule(name, schedule, key, partitions_def))
         elif resource.schedule is not None:
-            out.append(_schedule(name, spec, [key]))
+            out.append(_schedule(name, schedule, [key], f"Materializes {key.to_user_string()}."))
     return out
 
 
@@ -53,10 +63,11 @@ def _status(spec: ScheduleConfig) -> dg.DefaultScheduleStatus:
 
 
 def _schedule(
-    name: str, spec: ScheduleConfig, keys: Sequence[dg.AssetKey]
+    name: str, spec: ScheduleConfig, keys: Sequence[dg.AssetKey], description: str
 ) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name=name,
+        description=f"{description} Cron {spec.cron} ({spec.timezone}).",
         cron_schedule=spec.cron,
         execution_timezone=spec.timezone,
         target=dg.AssetSelection.assets(*keys),
@@ -65,10 +76,8 @@ def _schedule(
 
 
 def _partitioned_schedule(
-    name: str, spec: ScheduleConfig, key: dg.AssetKey, asset: dg.AssetsDefinition
+    name: str, spec: ScheduleConfig, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition
 ) -> dg.ScheduleDefinition:
-    partitions_def = asset.partitions_def
-    assert partitions_def is not None
 
     @dg.schedule(
         name=name,
@@ -76,7 +85,10 @@ def _partitioned_schedule(
         execution_timezone=spec.timezone,
         target=dg.AssetSelection.assets(key),
         default_status=_status(spec),
-        description="Runs the latest complete partition.",
+        description=(
+            f"Materializes the latest complete partition of {key.to_user_string()}. "
+            f"Cron {spec.cron} ({spec.timezone})."
+        ),
     )
     def _latest(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
@@ -88,36 +100,45 @@ def _partitioned_schedule(
     return _latest
 
 
-def incremental_sensors_for(source: SourceConfig, where: str) -> list[dg.SensorDefinition]:
+def incremental_sensors_for(
+    source: SourceConfig, specs: Sequence[ResourceSpec], clients: SourceClients, where: str
+) -> list[dg.SensorDefinition]:
     """One sensor per incremental resource that has no parent and no time partitions.
 
     Each tick fetches one page from the current cursor and requests a run only when that page
     holds records beyond it (for window partitions: adds the window's partition first).
     Stopped by default; `sensor: {running: true}` starts it, `sensor: {enabled: false}` drops it.
     """
-    plans = plan_source(source, where)
     out: list[dg.SensorDefinition] = []
-    for resource in source.resources:
-        plan = plans[resource.name]
+    for spec in specs:
+        plan = spec.plan
+        resource = plan.resource
         config = resource.sensor or SensorConfig()
-        if not config.enabled or plan.parent is not None or not resource.selected:
+        if not config.enabled or plan.parent is not None:
             continue
-        if getattr(resource, "records", None) is not None:
+        if resource.records is not None:
             continue  # a Python resource has no endpoint to poll
         if partition_kind(resource) not in (None, "windows"):
             continue
-        spec = IncrementalSpec.for_endpoint(resource.endpoint, plan.where, resource.primary_key)
-        if spec is None:
+        incremental = IncrementalSpec.for_endpoint(
+            resource.endpoint, plan.where, resource.primary_key
+        )
+        if incremental is None:
             continue
-        out.append(_new_data_sensor(source, plan, spec, config))
+        out.append(_new_data_sensor(source, spec, incremental, config, clients))
     return out
 
 
 def _new_data_sensor(
-    source: SourceConfig, plan: ResourcePlan, spec: IncrementalSpec, config: SensorConfig
+    source: SourceConfig,
+    resource_spec: ResourceSpec,
+    spec: IncrementalSpec,
+    config: SensorConfig,
+    clients: SourceClients,
 ) -> dg.SensorDefinition:
+    plan = resource_spec.plan
     resource = plan.resource
-    key = asset_key(source, resource.name)
+    key = resource_spec.key
     partitions_def = partitions_def_for(source, resource)
     status = dg.DefaultSensorStatus.RUNNING if config.running else dg.DefaultSensorStatus.STOPPED
     sensor_name = f"{source.name}_{asset_name(resource.name)}_new_data"
@@ -147,7 +168,7 @@ def _new_data_sensor(
         if context.instance.get_runs_count(in_flight):
             return dg.SkipReason("a run requested by this sensor has not finished yet")
         state = read_cursor(context.instance, key).state
-        new = probe_new_records(source, plan, spec, state)
+        new = probe_new_records(clients, plan, spec, state)
         if not new:
             return dg.SkipReason(f"no records beyond the cursor {_text(state)}")
         if not isinstance(partitions_def, dg.DynamicPartitionsDefinition):
@@ -171,7 +192,7 @@ def _text(state: object) -> str:
 
 
 def probe_new_records(
-    source: SourceConfig, plan: ResourcePlan, spec: IncrementalSpec, state: object
+    clients: SourceClients, plan: ResourcePlan, spec: IncrementalSpec, state: object
 ) -> int:
     """How many records of the first page from the cursor are beyond it (one request)."""
     cursor = state if isinstance(state, CursorState) else None
@@ -179,7 +200,7 @@ def probe_new_records(
     one_page = resource.model_copy(
         update={"endpoint": resource.endpoint.model_copy(update={"max_pages": 1})}
     )
-    client = build_client(source, timeout=resource.endpoint.timeout)
+    client = clients.client(timeout=resource.endpoint.timeout)
     extractor = ResourceExtractor(client, one_page, plan.steps, resource_auth=resource.auth)
     tracker = spec.tracker(cursor)
     found = 0
@@ -190,6 +211,9 @@ def probe_new_records(
         if found:
             raise RangeExhausted("found new records")
 
-    with contextlib.suppress(RangeExhausted):
-        extractor.run(count, values=spec.values(cursor))
+    try:
+        with contextlib.suppress(RangeExhausted):
+            extractor.run(count, values=spec.values(cursor))
+    finally:
+        client.close()
     return found

@@ -1,10 +1,10 @@
-"""Asset checks generated from config: primary key unique and not null, optional freshness.
+"""Asset checks generated from config: primary key unique and not null.
 
-The primary key checks run SQL in DuckDB over a read-only connection after the asset lands.
-Freshness is Dagster's own `FreshnessPolicy` on the asset (`freshness_policy_for`: the UI
-shows the asset as fresh or overdue, evaluated without any sensor) plus a `freshness` check
-that records the same rule as a pass/fail result whenever it runs (with the asset, from the
-UI's "Execute" button, or a schedule). Results show in the UI's Checks tab.
+They are check specs of the source's step and are evaluated right after the resource's load
+commits, as SQL in DuckDB over the committed table, so a blocking check keeps the resource's
+children (in the step) and its downstream assets from running. Freshness is Dagster's own
+`FreshnessPolicy` on the asset (`freshness_policy_for`): the UI shows the asset as fresh or
+overdue, evaluated without any sensor. Results show in the UI's Checks tab.
 """
 
 from __future__ import annotations
@@ -17,31 +17,71 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-# Dagster's own cron arithmetic (DST-aware), so the check and FreshnessPolicy.cron agree.
-from dagster._utils.schedules import get_latest_completed_cron_tick
-
-from rest_assets.config.models import FreshnessConfig, ResourceConfig, SourceConfig
-from rest_assets.dagster.naming import asset_key, schema_name, table_name
-from rest_assets.dagster.runtime import IO_MANAGER_KEY
+from rest_assets.config.models import ResourceConfig, SourceConfig
+from rest_assets.dagster.naming import schema_name, table_name
+from rest_assets.extract.plan import ResourcePlan
 from rest_assets.load.schema import quote_ident
 from rest_assets.load.writer import connect
 
 UNIQUE_CHECK = "primary_key_unique"
 NOT_NULL_CHECK = "primary_key_not_null"
-FRESHNESS_CHECK = "freshness"
 SAMPLE_SIZE = 5
 
 
-def checks_for(source: SourceConfig) -> list[dg.AssetChecksDefinition]:
-    """Primary key and freshness checks for every resource of a source that asks for them."""
-    out: list[dg.AssetChecksDefinition] = []
-    for resource in source.resources:
-        if not resource.selected:  # no asset to check: its children fetch it inline
+def check_specs_for(
+    source: SourceConfig, resource: ResourceConfig, key: dg.AssetKey
+) -> list[dg.AssetCheckSpec]:
+    """The checks a resource's config asks for, as specs of its asset."""
+    if not (resource.checks.primary_key and resource.primary_key):
+        return []
+    shown = ", ".join(resource.primary_key)
+    table = f"{schema_name(source)}.{table_name(resource)}"
+    blocking = resource.checks.blocking
+    return [
+        dg.AssetCheckSpec(
+            UNIQUE_CHECK,
+            asset=key,
+            description=f"No two rows of {table} share a primary key ({shown}).",
+            blocking=blocking,
+        ),
+        dg.AssetCheckSpec(
+            NOT_NULL_CHECK,
+            asset=key,
+            description=f"No row of {table} has a null primary key ({shown}).",
+            blocking=blocking,
+        ),
+    ]
+
+
+def evaluate_checks(
+    source: SourceConfig,
+    plan: ResourcePlan,
+    key: dg.AssetKey,
+    names: Sequence[str],
+    database: str,
+) -> list[dg.AssetCheckResult]:
+    """Run the named checks of a resource against its table in DuckDB."""
+    resource = plan.resource
+    schema, table = schema_name(source), table_name(resource)
+    columns = list(resource.primary_key)
+    out = []
+    for name in names:
+        if name == UNIQUE_CHECK:
+            result = unique_result(database, schema, table, columns)
+        elif name == NOT_NULL_CHECK:
+            result = not_null_result(database, schema, table, columns)
+        else:
             continue
-        if resource.checks.primary_key and resource.primary_key:
-            out.extend(_primary_key_checks(source, resource))
-        if resource.checks.freshness is not None:
-            out.append(_freshness_check(source, resource, resource.checks.freshness))
+        out.append(
+            dg.AssetCheckResult(
+                asset_key=key,
+                check_name=result.check_name,
+                passed=result.passed,
+                metadata=result.metadata,
+                severity=result.severity,
+                description=result.description,
+            )
+        )
     return out
 
 
@@ -56,104 +96,6 @@ def freshness_policy_for(resource: ResourceConfig) -> dg.FreshnessPolicy | None:
             deadline_cron=spec.deadline_cron, lower_bound_delta=lag, timezone=spec.timezone
         )
     return dg.FreshnessPolicy.time_window(fail_window=lag)
-
-
-def freshness_result(
-    last_materialized: float | None, spec: FreshnessConfig, now: dt.datetime
-) -> dg.AssetCheckResult:
-    """Pass when the last materialization is recent enough.
-
-    Without `deadline_cron`: no older than `max_lag_minutes` now. With it: no older than
-    `max_lag_minutes` before the latest deadline tick that has passed.
-    """
-    lag = dt.timedelta(minutes=spec.max_lag_minutes)
-    reference = now
-    if spec.deadline_cron:
-        reference = get_latest_completed_cron_tick(spec.deadline_cron, now, spec.timezone)
-    bound = reference - lag
-    metadata: dict[str, Any] = {
-        "max_lag_minutes": spec.max_lag_minutes,
-        "overdue_before": dg.MetadataValue.timestamp(bound),
-    }
-    if last_materialized is None:
-        return dg.AssetCheckResult(
-            check_name=FRESHNESS_CHECK,
-            passed=False,
-            severity=_severity(spec.severity),
-            description="never materialized",
-            metadata=metadata,
-        )
-    last = dt.datetime.fromtimestamp(last_materialized, tz=dt.timezone.utc)
-    metadata["last_materialized"] = dg.MetadataValue.timestamp(last)
-    metadata["lag_minutes"] = round((now - last).total_seconds() / 60, 2)
-    passed = last >= bound
-    return dg.AssetCheckResult(
-        check_name=FRESHNESS_CHECK,
-        passed=passed,
-        severity=_severity(spec.severity),
-        description=None if passed else f"last materialized {last.isoformat()}: overdue",
-        metadata=metadata,
-    )
-
-
-def _freshness_check(
-    source: SourceConfig, resource: ResourceConfig, spec: FreshnessConfig
-) -> dg.AssetChecksDefinition:
-    key = asset_key(source, resource.name)
-    when = f" before the deadline {spec.deadline_cron}" if spec.deadline_cron else ""
-
-    @dg.asset_check(
-        asset=key,
-        name=FRESHNESS_CHECK,
-        description=f"Materialized within {spec.max_lag_minutes:g} minutes{when}.",
-        blocking=False,
-    )
-    def _fresh(context) -> dg.AssetCheckResult:  # type: ignore[no-untyped-def]
-        # Unannotated on purpose: Dagster rejects string annotations on the context.
-        event = context.instance.get_latest_materialization_event(key)
-        stamp = event.timestamp if event is not None else None
-        return freshness_result(stamp, spec, dt.datetime.now(dt.timezone.utc))
-
-    return _fresh
-
-
-def _severity(name: str) -> dg.AssetCheckSeverity:
-    return dg.AssetCheckSeverity.ERROR if name == "error" else dg.AssetCheckSeverity.WARN
-
-
-def _primary_key_checks(
-    source: SourceConfig, resource: ResourceConfig
-) -> list[dg.AssetChecksDefinition]:
-    key = asset_key(source, resource.name)
-    schema, table = schema_name(source), table_name(resource)
-    columns = list(resource.primary_key)
-    blocking = resource.checks.blocking
-    shown = ", ".join(columns)
-
-    @dg.asset_check(
-        asset=key,
-        name=UNIQUE_CHECK,
-        description=f"No two rows of {schema}.{table} share a primary key ({shown}).",
-        blocking=blocking,
-        required_resource_keys={IO_MANAGER_KEY},
-    )
-    def _unique(context) -> dg.AssetCheckResult:  # type: ignore[no-untyped-def]
-        # Unannotated on purpose: Dagster rejects string annotations on the context.
-        database = getattr(context.resources, IO_MANAGER_KEY).database
-        return unique_result(database, schema, table, columns)
-
-    @dg.asset_check(
-        asset=key,
-        name=NOT_NULL_CHECK,
-        description=f"No row of {schema}.{table} has a null primary key ({shown}).",
-        blocking=blocking,
-        required_resource_keys={IO_MANAGER_KEY},
-    )
-    def _not_null(context) -> dg.AssetCheckResult:  # type: ignore[no-untyped-def]
-        database = getattr(context.resources, IO_MANAGER_KEY).database
-        return not_null_result(database, schema, table, columns)
-
-    return [_unique, _not_null]
 
 
 def unique_result(

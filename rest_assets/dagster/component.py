@@ -29,6 +29,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from rest_assets.dagster.definitions import build_definitions
 from rest_assets.errors import ConfigError
 
 DEFAULT_DATABASE = "warehouse.duckdb"
@@ -56,8 +57,6 @@ class RestApiComponent(dg.Component, dg.Resolvable, dg.Model):
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         """Build the definitions with `rest_assets.build_definitions`."""
-        from rest_assets.dagster.factory import build_definitions
-
         here = context.path if context.path.is_dir() else context.path.parent
         database = self._database(Path(context.project_root))
         if (self.sources_file is None) == (self.sources is None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rest_assets.dagster.partitions import RunScope, filtered_sink
+from rest_assets.dagster.state.scope import RunScope, filtered_sink
 from rest_assets.extract.incremental import RangeExhausted
 from rest_assets.extract.records import ExtractStats, ParentRow, ResourceExtractor
 

@@ -1,18 +1,19 @@
-"""DuckDB IO manager: commits staged extractions and user DataFrames, loads DataFrames back.
+"""DuckDB IO manager: the one writer of a project's DuckDB file, and DataFrames back out.
 
-Outputs:
+Writes:
 
-- a :class:`~rest_assets.load.staging.StagedTable` is committed to ``StagedTable.schema`` /
-  ``StagedTable.table`` with :func:`rest_assets.load.writer.commit` (one transaction); the
-  staged files are removed afterwards, whether the commit succeeded or not;
-- a pandas DataFrame (or pyarrow Table) from a user asset replaces the table
+- the steps of rest-assets sources hand it their staged extractions
+  (:meth:`DuckDBIOManager.write_staged`): each is committed to ``StagedTable.schema`` /
+  ``StagedTable.table`` with :func:`rest_assets.load.writer.commit` (one transaction), and
+  the staged files are removed afterwards, whether the commit succeeded or not;
+- a pandas DataFrame (or pyarrow Table) returned by a user asset replaces the table
   ``<key prefix joined with "_">.<last key part>`` (schema ``main``, DuckDB's default, for
   a one-part key) in one transaction;
 - ``None`` writes nothing.
 
 Each write records ``dagster/row_count``, ``dagster/table_name`` (``schema.table``; a part
-holding a dot or a double quote is double-quoted), ``dagster/column_schema``, ``rows_written``
-and, for staged tables, ``load_id``, ``child_tables`` and the StagedTable's own metadata.
+holding a dot or a double quote is double-quoted), ``dagster/column_schema`` and
+``rows_written`` (for staged tables the step adds ``load_id``, ``child_tables`` and its own).
 
 Inputs: the upstream table is found, in this order, from (1) ``dagster/table_name`` in the
 metadata of the upstream asset's latest materialization (``context.instance``), which is where
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from rest_assets.dagster.metadata import TABLE_NAME_KEY, table_metadata, text_value
 from rest_assets.load.schema import quote_ident
 from rest_assets.load.staging import StagedTable
 from rest_assets.load.writer import (
@@ -52,7 +53,7 @@ if TYPE_CHECKING:  # imported when used: pandas alone adds ~0.4 s to every run's
     import pandas as pd
     import pyarrow as pa
 
-TABLE_NAME_KEY = "dagster/table_name"
+IO_MANAGER_KEY = "io_manager"
 
 
 def _is_frame(obj: Any) -> bool:
@@ -68,18 +69,6 @@ def table_for_key(asset_key: dg.AssetKey) -> tuple[str, str]:
     path = list(asset_key.path)
     schema = "_".join(path[:-1]) if len(path) > 1 else "main"
     return schema, path[-1]
-
-
-def _column_schema(columns: Sequence[tuple[str, str]]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t in columns])
-
-
-def _metadata_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dg.MetadataValue):
-        value = value.value
-    return value if isinstance(value, str) and value else None
 
 
 class DuckDBIOManager(dg.ConfigurableIOManager):
@@ -101,23 +90,10 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
 
     # ------------------------------------------------------------------ outputs
 
-    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
-        """Commit a StagedTable, replace a table with a DataFrame, or ignore None."""
-        if obj is None:
-            return
-        if isinstance(obj, StagedTable):
-            self._commit_staged(context, obj)
-        elif _is_frame(obj):
-            self._replace_frame(context, obj)
-        else:
-            raise TypeError(
-                f"DuckDBIOManager stores a StagedTable, a pandas DataFrame or a pyarrow Table; "
-                f"asset {context.asset_key.to_user_string()} returned {type(obj).__name__}"
-            )
-
-    def _commit_staged(self, context: dg.OutputContext, staged: StagedTable) -> None:
+    def write_staged(self, staged: StagedTable) -> LoadResult:
+        """Commit a staged extraction in one transaction; the staged files are removed."""
         try:
-            result = commit(
+            return commit(
                 self.database,
                 staged.schema,
                 staged.table,
@@ -136,27 +112,33 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             )
         finally:
             staged.staging.cleanup()
-        extra: dict[str, Any] = {}
-        if staged.on_commit is not None:
-            # the data is committed: a failing hook must not fail the run (and so hold back
-            # the cursor recorded with this materialization)
-            try:
-                extra = dict(staged.on_commit(result) or {})
-            except Exception as exc:
-                context.log.warning(f"after loading {result.table_name}: {exc}")
-        context.log.info(
-            f"{result.table_name}: {result.rows_written} rows written "
-            f"({staged.write_disposition}), {result.row_count} rows in table"
-        )
-        context.add_output_metadata(
-            {
-                **self._metadata(result),
-                "load_id": result.load_id,
-                "child_tables": dict(result.child_tables),
-                **staged.metadata,
-                **extra,
-            }
-        )
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        """Commit a StagedTable, replace a table with a DataFrame (or Arrow table), or ignore
+        None."""
+        if obj is None:
+            return
+        if isinstance(obj, StagedTable):
+            result = self.write_staged(obj)
+            context.log.info(
+                f"{result.table_name}: {result.rows_written} rows written "
+                f"({obj.write_disposition}), {result.row_count} rows in table"
+            )
+            context.add_output_metadata(
+                {
+                    **table_metadata(result),
+                    "load_id": result.load_id,
+                    "child_tables": dict(result.child_tables),
+                    **obj.metadata,
+                }
+            )
+        elif _is_frame(obj):
+            self._replace_frame(context, obj)
+        else:
+            raise TypeError(
+                f"DuckDBIOManager stores a StagedTable, a pandas DataFrame or a pyarrow Table; "
+                f"asset {context.asset_key.to_user_string()} returned {type(obj).__name__}"
+            )
 
     def _replace_frame(self, context: dg.OutputContext, frame: pd.DataFrame | pa.Table) -> None:
         schema, table = table_for_key(context.asset_key)
@@ -199,16 +181,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             schema=schema,
             table=table,
         )
-        context.add_output_metadata(self._metadata(result))
-
-    @staticmethod
-    def _metadata(result: LoadResult) -> dict[str, Any]:
-        return {
-            "dagster/row_count": dg.MetadataValue.int(result.row_count),
-            TABLE_NAME_KEY: dg.MetadataValue.text(result.table_name),
-            "dagster/column_schema": dg.MetadataValue.table_schema(_column_schema(result.columns)),
-            "rows_written": dg.MetadataValue.int(result.rows_written),
-        }
+        context.add_output_metadata(table_metadata(result))
 
     # ------------------------------------------------------------------ inputs
 
@@ -238,12 +211,12 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             event = instance.get_latest_materialization_event(key)
             materialization = event.asset_materialization if event else None
             if materialization is not None:
-                name = _metadata_text(materialization.metadata.get(TABLE_NAME_KEY))
+                name = text_value(materialization.metadata.get(TABLE_NAME_KEY))
                 if name:
                     return parse_table_name(name)
         upstream = context.upstream_output
         if upstream is not None:
-            name = _metadata_text((upstream.definition_metadata or {}).get(TABLE_NAME_KEY))
+            name = text_value((upstream.definition_metadata or {}).get(TABLE_NAME_KEY))
             if name:
                 return parse_table_name(name)
         return table_for_key(key)

@@ -19,15 +19,11 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import OutputConfig, SourceConfig
-from rest_assets.dagster.io_manager import table_for_key
+from rest_assets.dagster.io_manager import IO_MANAGER_KEY, table_for_key
 from rest_assets.dagster.naming import asset_key, schema_name, table_name
 from rest_assets.dagster.progress import Progress
-from rest_assets.dagster.runtime import (
-    IO_MANAGER_KEY,
-    source_rate_limiter,
-    source_retry_policy,
-)
 from rest_assets.errors import ConfigError
+from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.records import auth_spec
 from rest_assets.http.redact import redact_url
 from rest_assets.http.sender import BatchSender
@@ -91,21 +87,22 @@ def _resource_upstream(source: SourceConfig, name: str, where: str) -> Upstream:
 
 
 def output_assets_for(
-    source: SourceConfig, sources: Sequence[SourceConfig], where: str
+    source: SourceConfig, sources: Sequence[SourceConfig], where: str, clients: SourceClients
 ) -> list[dg.AssetsDefinition]:
-    """One asset per configured output of a source."""
+    """One asset per configured output of a source, sending through the source's clients."""
     return [
         _make_output_asset(
             source,
             output,
             resolve_upstream(output, source, sources, f"{where}.outputs[{i}]({output.name})"),
+            clients,
         )
         for i, output in enumerate(source.outputs)
     ]
 
 
 def _make_output_asset(
-    source: SourceConfig, output: OutputConfig, upstream: Upstream
+    source: SourceConfig, output: OutputConfig, upstream: Upstream, clients: SourceClients
 ) -> dg.AssetsDefinition:
     key = asset_key(source, output.name)
     target = f"{output.method} {output.path}"
@@ -131,7 +128,7 @@ def _make_output_asset(
     def _output(context) -> dg.MaterializeResult:  # type: ignore[no-untyped-def]
         # Unannotated on purpose: Dagster rejects the string annotation on the context.
         database = getattr(context.resources, IO_MANAGER_KEY).database
-        return send_output(context, source, output, upstream, database)
+        return send_output(context, source, output, upstream, database, clients)
 
     return _output
 
@@ -142,6 +139,7 @@ def send_output(
     output: OutputConfig,
     upstream: Upstream,
     database: str,
+    clients: SourceClients,
 ) -> dg.MaterializeResult:
     """Snapshot the upstream table, send it in batches, and record what was sent."""
     label = f"{source.name}.{output.name}"
@@ -150,7 +148,7 @@ def send_output(
     try:
         snapshot, columns = _snapshot(database, upstream, output, workdir / "rows.parquet")
         progress = Progress(context.log.info, label, unit="batches", every=10)
-        with _sender(source, output) as sender:
+        with _sender(source, clients) as sender:
             stats = sender.send(
                 output.path,
                 _batches(snapshot, output.batch_size),
@@ -182,7 +180,7 @@ def send_output(
     )
 
 
-def _sender(source: SourceConfig, output: OutputConfig) -> BatchSender:
+def _sender(source: SourceConfig, clients: SourceClients) -> BatchSender:
     client = source.client
     return BatchSender(
         base_url=client.base_url,
@@ -190,8 +188,8 @@ def _sender(source: SourceConfig, output: OutputConfig) -> BatchSender:
         auth=auth_spec(client.auth),
         session=client.session,
         timeout=client.timeout,
-        retry=source_retry_policy(source),
-        rate_limit=source_rate_limiter(source),
+        retry=clients.retry_policy,
+        rate_limit=clients.rate_limiter,
         show_error_body=client.show_error_body,
     )
 

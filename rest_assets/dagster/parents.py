@@ -1,4 +1,4 @@
-"""Which parent rows a dependent asset handles, and where they come from.
+"""Which parent rows a dependent resource handles, and where they come from.
 
 A selected parent has a table: the child reads the fields it needs from it (flattened
 columns, or JSON paths into columns kept as JSON). A `selected: false` parent has no table
@@ -10,17 +10,25 @@ handles only the rows of the nearest selected ancestor loaded after the newest l
 handled before. That load id is kept in the child's own materialization metadata
 ("parent_load_id"): a failed child run records nothing, so its parent rows are handled by
 the next run, however many parent runs happened in between.
+
+Nothing here calls Dagster: the step reads the child's last parent load id and whether the
+parent was ever materialized from the instance first (`last_parent_load`), so this runs on
+a worker thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
 from rest_assets.config.models import SourceConfig
-from rest_assets.dagster.naming import asset_key, schema_name, table_name
+from rest_assets.dagster.metadata import text_value
+from rest_assets.dagster.naming import schema_name, table_name
+from rest_assets.dagster.partitions import window_key
+from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ParentRow, ResourceExtractor
 from rest_assets.extract.steps import Record
@@ -30,140 +38,115 @@ LOAD_ID_COLUMN = "_ra_load_id"
 CURSOR_KEY = "parent_load_id"
 
 
-def parent_rows(
-    context: dg.AssetExecutionContext,
-    source: SourceConfig,
-    plan: ResourcePlan,
-    plans: Mapping[str, ResourcePlan],
-    database: str,
-) -> tuple[Iterator[ParentRow], dict[str, Any]]:
-    """The parent rows this run handles, and metadata filled in while they are read.
-
-    The metadata dict is complete once the iterator is exhausted: `parent_load_id` (the
-    child's cursor, when a selected ancestor feeds it), `parent_rows` (the mode) and, for
-    parents fetched inline, `parent_requests`.
-    """
-    since = None
-    if plan.parent_rows == "new" and plan.upstream is not None:
-        since = _last_parent_load(context)
-    meta: dict[str, Any] = {"parent_rows": plan.parent_rows}
-    if plan.upstream is not None:
-        meta[CURSOR_KEY] = since or ""
-    return _rows_for(context, source, plan, plans, database, since, meta), meta
-
-
-def _rows_for(
-    context: dg.AssetExecutionContext,
-    source: SourceConfig,
-    plan: ResourcePlan,
-    plans: Mapping[str, ResourcePlan],
-    database: str,
-    since: str | None,
-    meta: dict[str, Any],
-) -> Iterator[ParentRow]:
-    """ParentRows for `plan`'s requests, from its parent's table or an inline fetch."""
-    parent_name = plan.parent or ""
-    parent = plans[parent_name]
-    refs = plan.parent_refs
-    included = list(plan.resource.include_from_parent)
-    needed = list(dict.fromkeys([*(r.field for r in refs), *included]))
-    paths = [plan.fields[name] for name in needed]
-    prefix = f"_{parent_name}_"
-
-    def make(values: list[Any]) -> ParentRow:
-        by_field = dict(zip(needed, values, strict=True))
-        return ParentRow(
-            values={ref.placeholder: by_field[ref.field] for ref in refs},
-            included={f"{prefix}{plan.fields[f].suffix}": by_field[f] for f in included},
-        )
-
-    if parent.resource.selected:
-        try:
-            rows, newest = read_parent_rows(
-                database,
-                schema_name(source),
-                table_name(parent.resource),
-                [p.segments for p in paths],
-                load_id_column=LOAD_ID_COLUMN,
-                after_load_id=since,
-                where=f"parent {parent_name!r} of {plan.name!r}",
-            )
-        except ParentTableMissingError:
-            # A parent that was materialized but never had a row has no table: no parents.
-            if (
-                context.instance.get_latest_materialization_event(asset_key(source, parent_name))
-                is None
-            ):
-                raise
-            rows, newest = [], None
-        meta[CURSOR_KEY] = newest or since or ""
-        meta["parents_read"] = len(rows)
-        for row in rows:
-            yield make(list(row[:-1]))
-        return
-    context.log.info(
-        f"{source.name}.{plan.name}: fetching parent {parent_name!r} inline (selected: false)"
-    )
-    count = 0
-    for record in _inline_records(context, source, parent, plans, database, since, meta):
-        count += 1
-        yield make([p.evaluate(record) for p in paths])
-    meta["parents_read"] = count
-
-
-def _inline_records(
-    context: dg.AssetExecutionContext,
-    source: SourceConfig,
-    plan: ResourcePlan,
-    plans: Mapping[str, ResourcePlan],
-    database: str,
-    since: str | None,
-    meta: dict[str, Any],
-) -> Iterator[Record]:
-    """Stream the records of an unselected resource, page by page (its steps applied)."""
-    # Imported here: runtime imports this module for the asset body.
-    from rest_assets.dagster.runtime import build_client
-
-    resource = plan.resource
-    client = build_client(source, timeout=resource.endpoint.timeout)
-    extractor = ResourceExtractor(client, resource, plan.steps, resource_auth=resource.auth)
-    grand = None
-    if plan.parent is not None:
-        grand = _rows_for(context, source, plan, plans, database, since, meta)
-    try:
-        for batch in extractor.batches(parents=grand):
-            yield from batch
-    finally:
-        meta["parent_requests"] = meta.get("parent_requests", 0) + client.stats.requests
-
-
-def _last_parent_load(context: dg.AssetExecutionContext) -> str | None:
-    event = context.instance.get_latest_materialization_event(context.asset_key)
+def last_parent_load(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
+    """The newest parent load id a child handled, from its latest materialization."""
+    event = instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
         return None
-    value = event.asset_materialization.metadata.get(CURSOR_KEY)
-    text = getattr(value, "value", None) or getattr(value, "text", None)
-    return str(text) if text else None
+    return text_value(event.asset_materialization.metadata.get(CURSOR_KEY))
 
 
-def parent_rows_for_key(
-    context: dg.AssetExecutionContext,
-    source: SourceConfig,
-    plan: ResourcePlan,
-    plans: Mapping[str, ResourcePlan],
-    database: str,
-    key: str,
-) -> Iterator[ParentRow]:
-    """The parent rows of one partition of a `partition_by_parent: true` child: those whose
-    (single) referenced field is `key`. All parent rows are read (no parent load id is kept:
-    the partition is the unit of work); each key is requested once.
-    """
-    # Imported here: partitions imports the dagster layer that imports this module.
-    from rest_assets.dagster.partitions import window_key
+@dataclass
+class ParentReader:
+    """Reads the parent rows of one child resource of a source."""
 
-    placeholder = plan.parent_refs[0].placeholder
-    done = False
-    for row in _rows_for(context, source, plan, plans, database, None, {}):
-        if not done and window_key(row.values.get(placeholder)) == key:
-            done = True
-            yield row
+    source: SourceConfig
+    plans: Mapping[str, ResourcePlan]
+    database: str
+    clients: SourceClients
+    # whether the child's selected parent has been materialized at least once: one that was
+    # materialized but never had a row has no table, and feeds no parents
+    parent_materialized: bool
+    log: Callable[[str], None]
+
+    def rows(
+        self, plan: ResourcePlan, since: str | None
+    ) -> tuple[Iterator[ParentRow], dict[str, Any]]:
+        """The parent rows this run handles, and metadata filled in while they are read.
+
+        `since` is the child's last parent load id (`parent_rows: new`), or None for all.
+        The metadata dict is complete once the iterator is exhausted: `parent_load_id` (the
+        child's cursor, when a selected ancestor feeds it), `parent_rows` (the mode) and, for
+        parents fetched inline, `parent_requests`.
+        """
+        meta: dict[str, Any] = {"parent_rows": plan.parent_rows}
+        if plan.upstream is not None:
+            meta[CURSOR_KEY] = since or ""
+        return self._rows_for(plan, since, meta), meta
+
+    def rows_for_key(self, plan: ResourcePlan, key: str) -> Iterator[ParentRow]:
+        """The parent rows of one partition of a `partition_by_parent: true` child: those
+        whose (single) referenced field is `key`. All parent rows are read (no parent load id
+        is kept: the partition is the unit of work); each key is requested once.
+        """
+        placeholder = plan.parent_refs[0].placeholder
+        done = False
+        for row in self._rows_for(plan, None, {}):
+            if not done and window_key(row.values.get(placeholder)) == key:
+                done = True
+                yield row
+
+    def _rows_for(
+        self, plan: ResourcePlan, since: str | None, meta: dict[str, Any]
+    ) -> Iterator[ParentRow]:
+        """ParentRows for `plan`'s requests, from its parent's table or an inline fetch."""
+        parent_name = plan.parent or ""
+        parent = self.plans[parent_name]
+        refs = plan.parent_refs
+        included = list(plan.resource.include_from_parent)
+        needed = list(dict.fromkeys([*(r.field for r in refs), *included]))
+        paths = [plan.fields[name] for name in needed]
+        prefix = f"_{parent_name}_"
+
+        def make(values: list[Any]) -> ParentRow:
+            by_field = dict(zip(needed, values, strict=True))
+            return ParentRow(
+                values={ref.placeholder: by_field[ref.field] for ref in refs},
+                included={f"{prefix}{plan.fields[f].suffix}": by_field[f] for f in included},
+            )
+
+        if parent.resource.selected:
+            try:
+                rows, newest = read_parent_rows(
+                    self.database,
+                    schema_name(self.source),
+                    table_name(parent.resource),
+                    [p.segments for p in paths],
+                    load_id_column=LOAD_ID_COLUMN,
+                    after_load_id=since,
+                    where=f"parent {parent_name!r} of {plan.name!r}",
+                )
+            except ParentTableMissingError:
+                if not self.parent_materialized:
+                    raise
+                rows, newest = [], None
+            meta[CURSOR_KEY] = newest or since or ""
+            meta["parents_read"] = len(rows)
+            for row in rows:
+                yield make(list(row[:-1]))
+            return
+        self.log(
+            f"{self.source.name}.{plan.name}: fetching parent {parent_name!r} inline "
+            "(selected: false)"
+        )
+        count = 0
+        for record in self._inline_records(parent, since, meta):
+            count += 1
+            yield make([p.evaluate(record) for p in paths])
+        meta["parents_read"] = count
+
+    def _inline_records(
+        self, plan: ResourcePlan, since: str | None, meta: dict[str, Any]
+    ) -> Iterator[Record]:
+        """Stream the records of an unselected resource, page by page (its steps applied)."""
+        resource = plan.resource
+        client = self.clients.client(timeout=resource.endpoint.timeout)
+        extractor = ResourceExtractor(client, resource, plan.steps, resource_auth=resource.auth)
+        grand = None
+        if plan.parent is not None:
+            grand = self._rows_for(plan, since, meta)
+        try:
+            for batch in extractor.batches(parents=grand):
+                yield from batch
+        finally:
+            meta["parent_requests"] = meta.get("parent_requests", 0) + client.stats.requests

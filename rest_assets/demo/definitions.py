@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rest_assets.dagster.factory import build_definitions
+from rest_assets.dagster import build_definitions
 
 defs = build_definitions(Path(__file__).parent / "sources.yml")

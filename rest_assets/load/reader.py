@@ -142,3 +142,12 @@ def _field_expr(
 
 def _show(segments: Sequence[str | int]) -> str:
     return repr(".".join(f"[{s}]" if isinstance(s, int) else s for s in segments))
+
+
+def sample_query(database: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a read-only query (the demo's sample), on a short-lived connection."""
+    con = connect(database, read_only=True)
+    try:
+        return [tuple(row) for row in con.execute(sql).fetchall()]
+    finally:
+        con.close()

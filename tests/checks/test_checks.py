@@ -12,8 +12,6 @@ import pytest
 from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from rest_assets import asset_key, build_definitions
-from rest_assets.config.models import FreshnessConfig
-from rest_assets.dagster.checks import freshness_result
 from rest_assets.demo.api import DemoAPI
 from rest_assets.demo.server import LocalAPI, Response
 
@@ -22,6 +20,11 @@ DEMO_YAML = Path(__file__).resolve().parents[2] / "rest_assets" / "demo" / "sour
 
 def _everything(defs: dg.Definitions) -> list[Any]:
     return [*(defs.assets or []), *(defs.asset_checks or [])]
+
+
+def _check_specs(defs: dg.Definitions) -> list[dg.AssetCheckSpec]:
+    """Every check spec of the definitions: checks of the source steps and standalone ones."""
+    return [spec for a in _everything(defs) for spec in a.check_specs]
 
 
 def _evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], Any]:
@@ -82,11 +85,11 @@ def test_demo_checks_pass_and_are_recorded_on_the_instance(
     demo_api: DemoAPI, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
     defs = build_definitions(DEMO_YAML, database=tmp_path / "w.duckdb")
-    check_keys = {k for c in defs.asset_checks or [] for k in c.check_keys}
+    check_keys = {spec.key for spec in _check_specs(defs)}
     posts = asset_key("blog", "posts")
     assert dg.AssetCheckKey(posts, "primary_key_unique") in check_keys
     assert dg.AssetCheckKey(posts, "primary_key_not_null") in check_keys
-    assert all(not spec.blocking for c in defs.asset_checks or [] for spec in c.check_specs)
+    assert all(not spec.blocking for spec in _check_specs(defs))
 
     result = dg.materialize(_everything(defs), instance=instance, resources=defs.resources)
     assert result.success
@@ -141,57 +144,32 @@ def test_primary_key_checks_can_be_turned_off(items_api: LocalAPI, tmp_path: Pat
     defs = build_definitions(
         _items_config(items_api, {"primary_key": False}), database=tmp_path / "w.duckdb"
     )
-    checked = {k.asset_key.to_user_string() for c in defs.asset_checks or [] for k in c.check_keys}
+    checked = {spec.key.asset_key.to_user_string() for spec in _check_specs(defs)}
     assert checked == {"shop/details"}
 
 
-def test_freshness_policy_and_check(
+def test_freshness_is_dagsters_policy_not_a_check(
     items_api: LocalAPI, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
+    # A check evaluated right after the materialization it judges could never fail: freshness
+    # is the asset's FreshnessPolicy, which Dagster evaluates on its own clock.
     config = _items_config(items_api, {"freshness": {"max_lag_minutes": 60}, "primary_key": False})
     defs = build_definitions(config, database=tmp_path / "w.duckdb")
     items = asset_key("shop", "items")
     policy = defs.resolve_asset_graph().get(items).freshness_policy
     assert isinstance(policy, TimeWindowFreshnessPolicy)
     assert policy.fail_window.to_timedelta() == dt.timedelta(minutes=60)
-    check = dg.AssetCheckKey(items, "freshness")
-
-    def run_check() -> Any:
-        result = dg.materialize(
-            _everything(defs),
-            instance=instance,
-            resources=defs.resources,
-            selection=dg.AssetSelection.checks(check),
-        )
-        (evaluation,) = result.get_asset_check_evaluations()
-        return evaluation
-
-    never = run_check()
-    assert not never.passed and never.description == "never materialized"
-    assert dg.materialize(
-        _everything(defs),
-        instance=instance,
-        resources=defs.resources,
-        selection=dg.AssetSelection.assets(items),
-    ).success
-    assert run_check().passed
-
-
-def test_freshness_rule_with_and_without_deadline() -> None:
-    """The rule itself, on fixed timestamps (no clock involved)."""
-    now = dt.datetime(2026, 3, 10, 12, 30, tzinfo=dt.timezone.utc)
-    hour_ago = (now - dt.timedelta(minutes=59)).timestamp()
-    two_hours_ago = (now - dt.timedelta(minutes=121)).timestamp()
-    window = FreshnessConfig(max_lag_minutes=60)
-    assert freshness_result(hour_ago, window, now).passed
-    assert not freshness_result(two_hours_ago, window, now).passed
-    # Deadline 10:00 daily, 60 minutes of slack: data from 09:00 on is fresh until tomorrow.
-    daily = FreshnessConfig(max_lag_minutes=60, deadline_cron="0 10 * * *", severity="error")
-    at_0915 = dt.datetime(2026, 3, 10, 9, 15, tzinfo=dt.timezone.utc).timestamp()
-    at_0845 = dt.datetime(2026, 3, 10, 8, 45, tzinfo=dt.timezone.utc).timestamp()
-    assert freshness_result(at_0915, daily, now).passed
-    late = freshness_result(at_0845, daily, now)
-    assert not late.passed and late.severity == dg.AssetCheckSeverity.ERROR
+    assert dg.AssetCheckKey(items, "freshness") not in {s.key for s in _check_specs(defs)}
+    daily = _items_config(
+        items_api, {"freshness": {"max_lag_minutes": 30, "deadline_cron": "0 10 * * *"}}
+    )
+    cron_policy = (
+        build_definitions(daily, database=tmp_path / "d.duckdb")
+        .resolve_asset_graph()
+        .get(items)
+        .freshness_policy
+    )
+    assert cron_policy is not None and "0 10 * * *" in repr(cron_policy)
 
 
 def test_check_on_a_table_never_created_passes_with_a_note(

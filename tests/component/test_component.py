@@ -97,7 +97,7 @@ def test_dg_lists_and_checks_a_sources_file_component(tmp_path: Path) -> None:
     assert assets["blog/posts"]["source"].endswith("defs.yaml:1")
     checks = {c["key"] for c in found["asset_checks"]}
     assert "blog/posts:primary_key_unique" in checks
-    assert [r["name"] for r in found["resources"]] == ["io_manager"]
+    assert [r["name"] for r in found["resources"]] == ["io_manager", "duckdb"]
 
     checked = _dg(tmp_path, "check", "yaml")
     assert checked.returncode == 0, checked.stdout + checked.stderr

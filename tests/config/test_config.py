@@ -8,7 +8,7 @@ import pytest
 
 from rest_assets.config.load import load_project, parse_project, source_from_dict
 from rest_assets.config.models import PaginatorConfig, ResolveParam
-from rest_assets.dagster.factory import build_definitions
+from rest_assets.dagster import build_definitions
 from rest_assets.errors import ConfigError
 
 

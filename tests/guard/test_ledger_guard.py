@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from rest_assets import DuckDBIOManager, asset_key, rest_api_assets
+from rest_assets.dagster import resource_run
 from rest_assets.demo.server import LocalAPI, Request, Response
 
 KEY = asset_key("feed", "events")
@@ -110,7 +111,7 @@ def test_a_commit_dagster_missed_is_recorded_and_not_loaded_twice(
         raise RuntimeError("process died after the DuckDB commit")
 
     with monkeypatch.context() as patch:
-        patch.setattr(DuckDBIOManager, "_metadata", die)
+        patch.setattr(resource_run, "table_metadata", die)
         assert not _run(server.url, db, instance).success
     assert _ids(db) == list(range(1, 16))  # the data landed ...
     assert _cursor(instance) == before  # ... but Dagster's cursor did not move

@@ -17,13 +17,19 @@ PER_PAGE = 1000
 
 
 def bulk_config(url: str, pool: str | None = None) -> dict[str, Any]:
+    """Four sources of one resource each, all landing in schema raw_bulk of one file.
+
+    A source is one step: four sources make the four steps (four processes under the
+    multiprocess executor) that meet on the DuckDB file lock.
+    """
     defaults: dict[str, Any] = {"write_disposition": "append"}
     if pool:
         defaults["pool"] = pool
     return {
         "sources": [
             {
-                "name": "bulk",
+                "name": f"bulk_{n}",
+                "dataset": "raw_bulk",
                 "client": {
                     "base_url": url,
                     "paginator": {"type": "page_number", "base_page": 1, "total_path": "pages"},
@@ -31,9 +37,9 @@ def bulk_config(url: str, pool: str | None = None) -> dict[str, Any]:
                 "resource_defaults": defaults,
                 "resources": [
                     {"name": n, "endpoint": {"path": f"bulk/{n}", "data_selector": "data"}}
-                    for n in NAMES
                 ],
             }
+            for n in NAMES
         ]
     }
 

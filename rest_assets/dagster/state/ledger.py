@@ -9,43 +9,49 @@ commit which load this run follows, so a concurrent run that committed first win
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
 
-from rest_assets.dagster.state import CURSOR_KEY, PARENT_CURSORS_KEY, WINDOW_KEY
+from rest_assets.dagster.metadata import raw_value
+from rest_assets.dagster.state.cursors import CURSOR_KEY, PARENT_CURSORS_KEY, WINDOW_KEY
 from rest_assets.load.ledger import LedgerEntry, read_newest
 
 # The metadata entries that make up a run's state: recorded in the ledger with the data.
 STATE_KEYS = (CURSOR_KEY, "cursor", WINDOW_KEY, PARENT_CURSORS_KEY, "parent_load_id")
 
 
-def guarded_partition(context: dg.AssetExecutionContext) -> str | None:
-    """The ledger's partition key for this run, or None when the run spans several."""
-    if not context.assets_def.partitions_def:
+def ledger_partition(partitioned: bool, partition_keys: list[str]) -> str | None:
+    """The ledger's partition key for a run, or None when the run spans several partitions."""
+    if not partitioned:
         return ""
-    return context.partition_key if context.has_partition_key else None
+    return partition_keys[0] if len(partition_keys) == 1 else None
 
 
 def reconcile(
-    context: dg.AssetExecutionContext, database: str, schema: str, table: str, partition: str
+    instance: dg.DagsterInstance,
+    key: dg.AssetKey,
+    database: str,
+    table: tuple[str, str],
+    partition: str,
+    warn: Callable[[str], None],
 ) -> str | None:
     """The load this run follows, after recording any committed load Dagster missed."""
-    key = context.asset_key
-    records = context.instance.fetch_materializations(
+    schema, name = table
+    records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition] if partition else None),
         limit=1,
     ).records
     latest = None
     if records and records[0].asset_materialization is not None:
-        value = records[0].asset_materialization.metadata.get("load_id")
-        latest = str(getattr(value, "value", value)) if value is not None else None
-    row = read_newest(database, schema, table, partition)
+        value = raw_value(records[0].asset_materialization.metadata.get("load_id"))
+        latest = str(value) if value is not None else None
+    row = read_newest(database, schema, name, partition)
     if row is None or (latest is not None and row.load_id <= latest):
         return latest
-    context.log.warning(
-        f"{schema}.{table}: load {row.load_id} was committed to DuckDB but never recorded in "
+    warn(
+        f"{schema}.{name}: load {row.load_id} was committed to DuckDB but never recorded in "
         "Dagster (the run died right after the commit); recording it now so this run starts "
         "from its cursor"
     )
@@ -54,7 +60,7 @@ def reconcile(
         "load_id": row.load_id,
         "rest_assets/reconciled": "recorded from the DuckDB load ledger",
     }
-    context.instance.report_runless_asset_event(
+    instance.report_runless_asset_event(
         dg.AssetMaterialization(asset_key=key, partition=partition or None, metadata=metadata)
     )
     return row.load_id
@@ -64,14 +70,8 @@ def ledger_entry(
     partition: str, expected_previous: str | None, metadata: Mapping[str, Any]
 ) -> LedgerEntry:
     """What the commit checks and records: the run's state, and the load it follows."""
-    state = {k: _raw(metadata[k]) for k in STATE_KEYS if k in metadata}
+    state = {k: raw_value(metadata[k]) for k in STATE_KEYS if k in metadata}
     return LedgerEntry(partition=partition, state=state, expected_previous=expected_previous)
-
-
-def _raw(value: Any) -> Any:
-    if isinstance(value, dg.MetadataValue):
-        return getattr(value, "data", getattr(value, "text", getattr(value, "value", None)))
-    return value
 
 
 def _metadata(state: Mapping[str, Any]) -> dict[str, Any]:

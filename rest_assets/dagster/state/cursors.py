@@ -18,6 +18,7 @@ from typing import Any
 
 import dagster as dg
 
+from rest_assets.dagster.metadata import raw_value
 from rest_assets.extract.incremental import CursorState, IncrementalSpec
 from rest_assets.extract.parent_cursors import ParentCursors
 
@@ -46,7 +47,7 @@ def _json(metadata: Any, key: str) -> tuple[bool, Any]:
     value = metadata.get(key) if metadata else None
     if value is None:
         return False, None
-    return True, getattr(value, "data", getattr(value, "value", value))
+    return True, raw_value(value)
 
 
 def read_cursor(

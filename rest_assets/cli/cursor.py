@@ -14,9 +14,10 @@ from typing import Any
 
 import dagster as dg
 
+from rest_assets.cli.home import prepare_home
 from rest_assets.config.load import load_project
 from rest_assets.config.models import ResourceConfig, SourceConfig
-from rest_assets.dagster.naming import asset_key
+from rest_assets.dagster.specs import config_key
 from rest_assets.dagster.state import read_cursor, record_cursor
 from rest_assets.errors import RestAssetsError
 from rest_assets.extract.incremental import CursorState, IncrementalSpec
@@ -66,15 +67,13 @@ def _parse(text: str) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rest_assets.cli import _dagster_home
-
-    _dagster_home(Path(args.config))
+    prepare_home(Path(args.config))
     source, resource = _find(args.config, args.resource)
     where = f"{source.name}/{resource.name}"
     spec = IncrementalSpec.for_endpoint(resource.endpoint, where, resource.primary_key)
     if spec is None:
         raise RestAssetsError(f"{where} is not incremental: it has no cursor")
-    key = asset_key(source, resource.name)
+    key = config_key(source, resource)
     with dg.DagsterInstance.get() as instance:
         if args.cursor_action == "set":
             record_cursor(instance, key, CursorState(_parse(args.value)), "set", args.partition)

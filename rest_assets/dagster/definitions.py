@@ -1,0 +1,121 @@
+"""Config to Dagster `Definitions`: a step per source, an asset per resource, and the rest.
+
+`build_definitions` is what `definitions.py`, the CLI and the component use: every enabled
+source of a project becomes its steps (`rest_assets.dagster.specs` / `.step`), schedules,
+sensors and output assets, with the DuckDB IO manager that writes them and a
+`dagster-duckdb` `DuckDBResource` on the same file for the user's own SQL assets.
+`rest_api_assets` gives the assets of one source, for definitions a user assembles.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from rest_assets.config.load import load_project, parse_project, source_from_dict
+from rest_assets.config.models import ProjectConfig, SourceConfig
+from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
+from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
+from rest_assets.dagster.naming import check_collisions
+from rest_assets.dagster.outputs import output_assets_for
+from rest_assets.dagster.specs import ResourceSpec, resource_specs, step_specs
+from rest_assets.dagster.step import step_asset
+from rest_assets.dagster.translator import RestAssetsTranslator
+from rest_assets.extract.clients import SourceClients
+from rest_assets.extract.plan import plan_source
+
+DEFAULT_DATABASE = "warehouse.duckdb"
+# The resource key of the `DuckDBResource` for user assets: `def report(duckdb: DuckDBResource)`.
+DUCKDB_RESOURCE_KEY = "duckdb"
+
+
+def build_definitions(
+    config: str | Path | Mapping[str, Any] | ProjectConfig,
+    database: str | Path | None = None,
+    translator: RestAssetsTranslator | None = None,
+) -> dg.Definitions:
+    """Dagster definitions for every enabled source of a `sources.yml` (path, dict or model).
+
+    The DuckDB file defaults to `$REST_ASSETS_DATABASE`, else `warehouse.duckdb` beside the
+    config file (or in the working directory for dicts). `translator` shapes each asset spec
+    (see `RestAssetsTranslator`). Runs execute in one process unless the project sets
+    `executor: multiprocess`: the resources of a source already run concurrently inside
+    its step, and a process per step would add a Dagster start-up to every source.
+    """
+    if isinstance(config, str | Path):
+        project = load_project(config)
+        base_dir = Path(config).resolve().parent
+    elif isinstance(config, ProjectConfig):
+        project, base_dir = config, Path.cwd()
+    else:
+        project, base_dir = parse_project(config), Path.cwd()
+    db_path = str(_database_path(database, base_dir))
+    assets: list[dg.AssetsDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    sensors: list[dg.SensorDefinition] = []
+    for index, source in enumerate(project.sources):
+        if not source.enabled:
+            continue
+        where = f"sources[{index}]({source.name})"
+        built = _SourceAssets(source, where, translator or RestAssetsTranslator())
+        assets.extend(built.assets)
+        schedules.extend(schedules_for(source, built.specs, built.assets))
+        sensors.extend(incremental_sensors_for(source, built.specs, built.clients, where))
+        assets.extend(output_assets_for(source, project.enabled_sources(), where, built.clients))
+    executor = (
+        dg.multiprocess_executor if project.executor == "multiprocess" else dg.in_process_executor
+    )
+    return dg.Definitions(
+        assets=assets,
+        schedules=schedules,
+        sensors=sensors,
+        executor=executor,
+        resources={
+            IO_MANAGER_KEY: DuckDBIOManager(database=db_path),
+            DUCKDB_RESOURCE_KEY: DuckDBResource(database=db_path),
+        },
+    )
+
+
+def rest_api_assets(
+    config: Mapping[str, Any] | SourceConfig,
+    name: str | None = None,
+    translator: RestAssetsTranslator | None = None,
+) -> list[dg.AssetsDefinition]:
+    """Assets for one source given as a dict in the shape of dlt's `RESTAPIConfig`.
+
+    One multi-asset per step of the source (usually one), an asset per resource. Pair them
+    with `DuckDBIOManager` under the `io_manager` resource key:
+
+        defs = dg.Definitions(
+            assets=rest_api_assets({"client": {...}, "resources": [...]}, name="github"),
+            resources={"io_manager": DuckDBIOManager(database="warehouse.duckdb")},
+        )
+    """
+    source = config if isinstance(config, SourceConfig) else source_from_dict(config, name)
+    return _SourceAssets(
+        source, f"source({source.name})", translator or RestAssetsTranslator()
+    ).assets
+
+
+class _SourceAssets:
+    """The specs, clients and step assets of one source."""
+
+    def __init__(self, source: SourceConfig, where: str, translator: RestAssetsTranslator):
+        check_collisions(source)
+        plans = plan_source(source, where)
+        self.clients = SourceClients(source)
+        self.specs: list[ResourceSpec] = resource_specs(source, plans, translator)
+        self.assets: list[dg.AssetsDefinition] = [
+            step_asset(step, plans, self.clients) for step in step_specs(source, self.specs)
+        ]
+
+
+def _database_path(database: str | Path | None, base_dir: Path) -> Path:
+    chosen = database or os.environ.get("REST_ASSETS_DATABASE") or base_dir / DEFAULT_DATABASE
+    return Path(chosen).expanduser().resolve()
