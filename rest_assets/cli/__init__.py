@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="partition key for partitioned assets (without it they are skipped)",
     )
+    mat.add_argument(
+        "--location",
+        metavar="NAME",
+        help="code location name the UI loads this config under, so it can re-execute the "
+        "runs (default: from workspace.yaml, else definitions.py, else rest_assets)",
+    )
     mat.set_defaults(handler=_materialize)
     demo.register(sub)
     register_commands(sub)
@@ -86,7 +92,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _materialize(args: argparse.Namespace) -> int:
-    ok, rows = materialize(args.config, args.select, args.database, args.partition)
+    ok, rows = materialize(
+        args.config, args.select, args.database, args.partition, location=args.location
+    )
     print_rows(rows)
     return 0 if ok else 1
 

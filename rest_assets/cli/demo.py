@@ -13,6 +13,7 @@ from rest_assets.demo.api import DemoAPI
 from rest_assets.load.reader import sample_query
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "sources.yml"
+DEMO_LOCATION = "rest_assets.demo.definitions"
 SAMPLE_SQL = (
     "SELECT p.author__name AS author, count(*) AS comments FROM raw_blog.comments c "
     "JOIN raw_blog.posts p ON p.id = c.post_id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["DEMO_API_TOKEN"] = api.token
         database = str(Path(args.database).resolve())
         print(f"demo API serving on {api.url} (loopback only)")
-        ok, rows = materialize(DEMO_CONFIG, None, database)
+        # runs belong to the location `--ui` (and `python3 dev.py ui`) loads
+        ok, rows = materialize(DEMO_CONFIG, None, database, location=DEMO_LOCATION)
         print(f"materialized through Dagster into {database}:")
         print_rows(rows)
         if not ok:
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 def _serve_ui(database: str, port: int) -> int:
     env = {**os.environ, "REST_ASSETS_DATABASE": database}
     command = [
-        sys.executable, "-m", "dagster", "dev", "-m", "rest_assets.demo.definitions",
+        sys.executable, "-m", "dagster", "dev", "-m", DEMO_LOCATION,
         "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
     print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")

@@ -17,6 +17,7 @@ import dagster as dg
 
 from rest_assets.cli.home import prepare_home
 from rest_assets.cli.jobs import reconstructable_asset_job
+from rest_assets.cli.runs import execute_asset_run, location_name
 from rest_assets.dagster import IO_MANAGER_KEY, build_definitions
 from rest_assets.dagster.metadata import raw_value
 from rest_assets.errors import RestAssetsError
@@ -32,12 +33,16 @@ def materialize(
     select: Sequence[str] | None = None,
     database: str | None = None,
     partition: str | None = None,
+    location: str | None = None,
 ) -> tuple[bool, list[Row]]:
     """Materialize the selected assets of a config with a persistent Dagster instance.
 
+    `location` is the code location the UI loads the config under (see
+    `rest_assets.cli.runs.location_name`): runs belong to it, so the UI can re-execute them.
     Returns success and `(asset key, row count, table)` for every materialization.
     """
     config_path = Path(config).resolve()
+    location = location_name(config_path, location)
     prepare_home(config_path)
     defs = build_definitions(config_path, database=database)
     # the file the definitions chose (argument, $REST_ASSETS_DATABASE or beside the config),
@@ -68,12 +73,13 @@ def materialize(
             if partitions_def is not None and partition is not None:
                 tags["dagster/partition"] = partition
             with reconstructable_asset_job(str(config_path), resolved_database) as job:
-                result = dg.execute_job(
+                result = execute_asset_run(
                     job,
-                    instance=instance,
-                    asset_selection=sorted(group, key=lambda k: k.to_user_string()),
-                    tags=tags,
-                    run_config={"loggers": console},
+                    instance,
+                    sorted(group, key=lambda k: k.to_user_string()),
+                    tags,
+                    {"loggers": console},
+                    location,
                 )
             rows.extend(_materialized_rows(result))
             if not result.success:

@@ -150,6 +150,12 @@ def connect(
     path = Path(database)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # One process opens a file in one configuration at a time (DuckDB refuses a read-write
+    # connection while a read-only one is open, and the other way round), and the resources
+    # of a step read and commit from several threads: reads use a read-write connection too
+    # when the file can be written, so every connection of the process shares one database.
+    if read_only and os.access(path, os.W_OK):
+        read_only = False
     deadline = time.monotonic() + max(lock_timeout, 0.0)
     delay = 0.05
     while True:
