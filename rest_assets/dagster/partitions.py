@@ -222,6 +222,7 @@ def run_scope(
     kind = partition_kind(resource)
     disposition = resource.write_disposition
     scope = RunScope(write_disposition=disposition)
+    scope.values[placeholders.RUN_DATE] = placeholders.run_date()  # {{ dt }}: today in UTC
     instance = context.instance
     key = context.asset_key
     keys: list[str] = []
@@ -238,6 +239,8 @@ def run_scope(
         window = context.partition_time_window
         scope.values["partition.start"] = _format(window.start, resource.partitions)
         scope.values["partition.end"] = _format(window.end, resource.partitions)
+        # the partition's own date (its first, for a range), in the partitions' timezone
+        scope.values[placeholders.RUN_DATE] = window.start.date().isoformat()
     if kind == "parent":
         scope.parent_key = keys[0] if len(keys) == 1 else None
         if scope.parent_key is None:
