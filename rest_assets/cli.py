@@ -13,6 +13,10 @@ from pathlib import Path
 from rest_assets.errors import RestAssetsError
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "sources.yml"
+CONFIG_HELP = (
+    "path to the config (default: sources.yml, else .dango/sources.yml, in the working "
+    "directory); a connector file (CONFIG: inputs/outputs) works too"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,11 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check a sources.yml without calling any API")
-    validate.add_argument("config", help="path to sources.yml")
+    validate.add_argument("config", nargs="?", help=CONFIG_HELP)
     validate.set_defaults(handler=_validate)
 
     mat = sub.add_parser("materialize", help="materialize assets through Dagster")
-    mat.add_argument("config", help="path to sources.yml")
+    mat.add_argument("config", nargs="?", help=CONFIG_HELP)
     mat.add_argument(
         "--select",
         nargs="+",
@@ -89,18 +93,77 @@ def _add_tooling_commands(sub: argparse._SubParsersAction) -> None:
     register_commands(sub)
 
 
+def _config_path(given: str | None) -> Path:
+    """The config argument, or the project's config found in the working directory."""
+    from rest_assets.config.project_files import discover_config
+
+    return Path(given) if given else discover_config()
+
+
 def _validate(args: argparse.Namespace) -> int:
+    from rest_assets.config.load import read_project
     from rest_assets.dagster.factory import build_definitions
 
-    defs = build_definitions(args.config, database=":memory:")
+    config = _config_path(args.config)
+    project, report = read_project(config)
+    defs = build_definitions(project, database=":memory:")
     graph = defs.resolve_asset_graph()
     keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
-    print(f"{args.config}: valid, {len(keys)} asset(s)")
+    print(f"{config}: valid, {len(keys)} asset(s)")
     for key in keys:
         parents = sorted(p.to_user_string() for p in graph.get(key).parent_keys)
         suffix = f"  <- {', '.join(parents)}" if parents else ""
         print(f"  {key.to_user_string()}{suffix}")
+    _print_report(project, report)
     return 0
+
+
+def _print_report(project: object, report: object) -> None:
+    """What each entry of the file became (`rest-assets validate`)."""
+    from rest_assets.config.models import ProjectConfig
+    from rest_assets.config.report import (
+        LoadReport,
+        describe_client,
+        describe_output,
+        describe_resource,
+    )
+    from rest_assets.dagster.naming import asset_key
+
+    assert isinstance(project, ProjectConfig) and isinstance(report, LoadReport)
+    print("what each entry became:")
+    for source, entry in zip(project.sources, report.sources, strict=True):
+        named = f", named after {entry.name_origin}" if entry.name_origin else ""
+        state = "" if source.enabled else " (disabled: no assets)"
+        print(f"  {entry.where} -> source {source.name} ({entry.dialect}{named}){state}")
+        if entry.dlt_native is not None:
+            native = entry.dlt_native.dlt_native
+            for resource in source.resources:
+                print(
+                    f"    {entry.entries.get(resource.name, entry.where)} -> "
+                    f"{asset_key(source, resource.name).to_user_string()}: a stand-in for the "
+                    f"dlt source {native.source_module}:{native.source_name}; its runs fail "
+                    "until dlt_native is supported"
+                )
+            continue
+        print(f"    {describe_client(source)}")
+        for resource in source.resources:
+            where = entry.entries.get(resource.name, entry.where)
+            key = asset_key(source, resource.name).to_user_string()
+            if not resource.selected:
+                key += " (selected: false, no asset)"
+            print(f"    {where} -> {key}: {describe_resource(resource)}")
+        for output in source.outputs:
+            where = entry.entries.get(output.name, entry.where)
+            key = asset_key(source, output.name).to_user_string()
+            print(f"    {where} -> {key}: {describe_output(output)}")
+        for skipped in entry.skipped:
+            print(f"    skipped {skipped}")
+        for note in entry.notes:
+            print(f"    note: {note}")
+    if report.files:
+        print(f"  files read: {', '.join(report.files)}")
+    if report.dlt_names:
+        print(f"  from .dlt files (when not in the environment): {', '.join(report.dlt_names)}")
 
 
 def _dagster_home(config: Path) -> str:
@@ -218,7 +281,8 @@ def _selected_keys(names: Sequence[str], assets: Sequence[object]) -> set[object
 
 
 def _materialize(args: argparse.Namespace) -> int:
-    ok, rows = materialize(args.config, args.select, args.database, args.partition)
+    config = _config_path(args.config)
+    ok, rows = materialize(config, args.select, args.database, args.partition)
     _print_rows(rows)
     return 0 if ok else 1
 

@@ -32,8 +32,24 @@ else:  # Python 3.10: the same parser, installed with Dagster
 
 DANGO_FOLDER = ".dango"
 DLT_FOLDER = ".dlt"
+# Where a command without a config argument looks, in this order.
+CONFIG_CANDIDATES = ("sources.yml", f"{DANGO_FOLDER}/sources.yml")
 # dlt reads secrets before plain config values.
 DLT_FILES = ("secrets.toml", "config.toml")
+
+
+def discover_config(folder: Path | None = None) -> Path:
+    """The config of the project in `folder` (default: the working directory):
+    `sources.yml`, else `.dango/sources.yml`."""
+    base = Path.cwd() if folder is None else folder
+    for candidate in CONFIG_CANDIDATES:
+        path = base / candidate
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"no config given, and neither {' nor '.join(CONFIG_CANDIDATES)} is in {base}; "
+        "pass its path, e.g. rest-assets validate path/to/sources.yml"
+    )
 
 
 def project_dir(config_path: Path) -> Path:
