@@ -41,11 +41,12 @@ DLT_FILES = ("secrets.toml", "config.toml")
 def discover_config(folder: Path | None = None) -> Path:
     """The config of the project in `folder` (default: the working directory):
     `sources.yml`, else `.dango/sources.yml`."""
-    base = Path.cwd() if folder is None else folder
     for candidate in CONFIG_CANDIDATES:
-        path = base / candidate
+        # relative to the working directory when none is given, as the user would type it
+        path = Path(candidate) if folder is None else folder / candidate
         if path.is_file():
             return path
+    base = Path.cwd() if folder is None else folder
     raise ConfigError(
         f"no config given, and neither {' nor '.join(CONFIG_CANDIDATES)} is in {base}; "
         "pass its path, e.g. rest-assets validate path/to/sources.yml"
