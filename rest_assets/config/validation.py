@@ -109,6 +109,9 @@ def _unknown_key_hint(key: str, loc: list[Any], model: type[BaseModel]) -> str:
         return f"{hint}; did you mean {close[0]!r}?"
     if owner is ResourceConfig and key in _field_names(EndpointConfig):
         return f"{hint} at resource level; move it under endpoint: (endpoint.{key})"
+    moved = getattr(owner, "moved_keys", {}).get(key) if owner else None
+    if moved:
+        return f"{hint} here; it belongs under {moved.split('.')[0]}: ({moved})"
     if allowed:
         return f"{hint}; remove it (accepted here: {', '.join(allowed)})"
     return f"{hint}; remove it"

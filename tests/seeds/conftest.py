@@ -27,13 +27,15 @@ _PROXY_VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def isolated_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_process(tmp_path: Path) -> Iterator[Path]:
     """Each test gets the environment back as it was (`.env` files load into it), a home
     folder of its own (no `~/.dlt` of the machine) and no `.dlt` values of other tests."""
     saved = dict(os.environ)
     home = tmp_path / "home"
     home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
+    # not monkeypatch: its undo runs after this teardown and would bring back values that
+    # `.env` files loaded between its setenv and the end of the test
+    os.environ["HOME"] = str(home)
     PROJECT_VALUES.clear()
     try:
         yield home

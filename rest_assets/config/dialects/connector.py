@@ -28,7 +28,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -122,18 +122,19 @@ class ConnectorPagination(_Strict):
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> ConnectorPagination:
-        if self.type == "offset" and self.page_size is None:
-            raise ValueError("type offset needs page_size, e.g. page_size: 100")
-        if self.type == "cursor" and self.cursor_field is None:
-            raise ValueError("type cursor needs cursor_field, e.g. cursor_field: next_cursor")
-        if self.type == "next_link" and self.link_field is None:
-            raise ValueError("type next_link needs link_field, e.g. link_field: next")
+        # a key of another type first: it tells which type was meant
         if self.type != "cursor" and self.cursor_field is not None:
             raise ValueError(f"cursor_field applies to type cursor, not {self.type}; remove it")
         if self.type != "next_link" and self.link_field is not None:
             raise ValueError(f"link_field applies to type next_link, not {self.type}; remove it")
         if self.type == "next_link" and self.page_size is not None:
             raise ValueError("page_size does not apply to type next_link; remove it")
+        if self.type == "offset" and self.page_size is None:
+            raise ValueError("type offset needs page_size, e.g. page_size: 100")
+        if self.type == "cursor" and self.cursor_field is None:
+            raise ValueError("type cursor needs cursor_field, e.g. cursor_field: next_cursor")
+        if self.type == "next_link" and self.link_field is None:
+            raise ValueError("type next_link needs link_field, e.g. link_field: next")
         return self
 
 
@@ -166,8 +167,24 @@ class ConnectorColumn(_Strict):
     )
 
 
+_MOVED_KEYS = {
+    "root_key": "response.root_key",
+    "page_size": "pagination.page_size",
+    "max_pages": "pagination.max_pages",
+    "cursor_field": "pagination.cursor_field",
+    "link_field": "pagination.link_field",
+    "token": "auth.token",
+    "requests_per_second": "rate_limit.requests_per_second",
+    "retry_on": "rate_limit.retry_on",
+    "max_retries": "rate_limit.max_retries",
+}
+
+
 class ConnectorInput(_Strict):
     """`CONFIG.inputs.<name>`: one read, an asset `<source>/<name>` landing in DuckDB."""
+
+    # keys written one level too high, and where they belong (error hints)
+    moved_keys: ClassVar[dict[str, str]] = _MOVED_KEYS
 
     format: Literal["rest_api"] = Field(description="rest_api (other formats are skipped).")
     url: str = Field(description="The endpoint's full URL.")
@@ -192,6 +209,8 @@ class ConnectorInput(_Strict):
 
 class ConnectorOutput(_Strict):
     """`CONFIG.outputs.<name>`: the rows of an input sent to an API in batches."""
+
+    moved_keys: ClassVar[dict[str, str]] = _MOVED_KEYS
 
     format: Literal["rest_api"] = Field(description="rest_api (other formats are skipped).")
     url: str = Field(description="The endpoint's full URL.")
@@ -489,6 +508,13 @@ class _Translation:
                     "rest_api); name a rest_api input, an asset source/resource or a DuckDB "
                     "table schema.table"
                 )
+            if "/" not in given and "." not in given and given not in inputs:
+                known = ", ".join(inputs) or "none"
+                raise ConfigError(
+                    f"{self.origin}: {where}.from: this file has no input {given!r} (inputs: "
+                    f"{known}); name an input, an asset source/resource or a DuckDB table "
+                    "schema.table"
+                )
             return given
         if len(inputs) == 1:
             return inputs[0]
@@ -593,7 +619,7 @@ class _Translation:
         if transform is None:
             return
         if transform.type == "noop":
-            self.result.notes.append("CONFIG.transform: noop, outputs send the rows as read")
+            self.result.notes.append("CONFIG.transform: noop, the rows are used as read")
             return
         if has_outputs:
             raise ConfigError(
