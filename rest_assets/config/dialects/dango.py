@@ -234,13 +234,14 @@ class DltNativeConfig(_Strict):
 
 
 class DltNativeSourceConfig(_Strict):
-    """A Dango `type: dlt_native` source: a user's dlt source, run by dlt."""
+    """A Dango `type: dlt_native` source: a user's dlt source (parsed; this version does not
+    run it yet: its stand-in asset's runs fail saying so)."""
 
-    name: str
-    type: Literal["dlt_native"] = "dlt_native"
-    enabled: bool = True
-    description: str | None = None
-    dlt_native: DltNativeConfig
+    name: str = Field(description="Asset group and key prefix; DuckDB schema `raw_<name>`.")
+    type: Literal["dlt_native"] = Field(default="dlt_native", description="dlt_native.")
+    enabled: bool = Field(default=True, description="A disabled source defines no assets.")
+    description: str | None = Field(default=None, description="Shown in the Dagster UI.")
+    dlt_native: DltNativeConfig = Field(description="The dlt source to run.")
 
     @field_validator("name")
     @classmethod
