@@ -24,8 +24,9 @@ def _project(url: str, partitions: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _run(defs: dg.Definitions, instance: dg.DagsterInstance, partition: str | None = None) -> None:
+    assets: list[Any] = list(defs.assets or [])
     result = dg.materialize(
-        list(defs.assets or []),
+        assets,
         instance=instance,
         resources=defs.resources,
         partition_key=partition,

@@ -136,8 +136,7 @@ class HostsProxy:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def serve(self, host: str, api: LocalAPI) -> LocalAPI:
         """Answer `https://<host>` with `api` (started if it is not yet)."""
@@ -209,6 +208,7 @@ def _read_head(sock: socket.socket) -> bytes:
 
 def _pump(tls: ssl.SSLSocket, upstream: socket.socket) -> None:
     """Copy bytes both ways in one thread (an SSL socket must not be used by two at once)."""
+    ready: list[socket.socket]
     while True:
         if tls.pending():
             ready = [tls]

@@ -55,8 +55,9 @@ def assert_secret_absent(
 
 def materialize(defs: dg.Definitions, instance: dg.DagsterInstance) -> Any:
     """Every asset (and check) of the definitions in one run."""
+    everything: list[Any] = [*(defs.assets or []), *(defs.asset_checks or [])]
     return dg.materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
+        everything,
         instance=instance,
         resources=defs.resources,
         raise_on_error=False,

@@ -136,7 +136,8 @@ def test_full_example_offset_pages_auth_params_retries_and_schema(
     api.fail_once = {100}  # retry_on: [429, 503]
     project = load_project(CONNECTOR / "full.yml")
     # `{{ env.API_TOKEN }}` is kept as a reference, never resolved at load
-    assert project.sources[0].client.auth.model_dump()["token"] == "${API_TOKEN}"
+    auth = project.sources[0].client.auth
+    assert auth is not None and auth.model_dump()["token"] == "${API_TOKEN}"
 
     db = tmp_path / "db" / "full.duckdb"
     db.parent.mkdir()

@@ -381,14 +381,12 @@ class _Translation:
                 "outputs share the asset names <source>/<name>, so rename one"
             )
         self._transform(section.transform, bool(outputs))
-        auths = {
-            where: self._auth(entry.auth, where)
-            for where, entry in [
-                *((f"CONFIG.inputs.{n}", e) for n, e in inputs.items()),
-                *((f"CONFIG.outputs.{n}", e) for n, e in outputs.items()),
-            ]
-        }
-        client_auth = self._client_auth(auths, list(inputs), list(outputs))
+        entries: list[tuple[str, ConnectorInput | ConnectorOutput]] = [
+            *((f"CONFIG.inputs.{n}", e) for n, e in inputs.items()),
+            *((f"CONFIG.outputs.{n}", e) for n, e in outputs.items()),
+        ]
+        auths = {where: self._auth(entry.auth, where) for where, entry in entries}
+        client_auth = self._client_auth(auths)
         if inputs:
             name, entry = next(iter(inputs.items()))
             base_url = self._origin_of(entry.url, f"CONFIG.inputs.{name}", placeholders=True)
@@ -557,9 +555,7 @@ class _Translation:
             "location": location,
         }
 
-    def _client_auth(
-        self, auths: Mapping[str, dict[str, Any] | None], inputs: list[str], outputs: list[str]
-    ) -> dict[str, Any] | None:
+    def _client_auth(self, auths: Mapping[str, dict[str, Any] | None]) -> dict[str, Any] | None:
         """The source's auth: the outputs' (outputs use the client's), else the inputs'
         when they agree; inputs with another auth get their own."""
         output_auths = {w: a for w, a in auths.items() if w.startswith("CONFIG.outputs.")}
