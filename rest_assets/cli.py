@@ -9,8 +9,13 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rest_assets.errors import RestAssetsError
+
+if TYPE_CHECKING:
+    from rest_assets.config.models import ProjectConfig
+    from rest_assets.config.report import LoadReport
 
 DEMO_CONFIG = Path(__file__).parent / "demo" / "sources.yml"
 CONFIG_HELP = (
@@ -118,18 +123,11 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_report(project: object, report: object) -> None:
+def _print_report(project: ProjectConfig, report: LoadReport) -> None:
     """What each entry of the file became (`rest-assets validate`)."""
-    from rest_assets.config.models import ProjectConfig
-    from rest_assets.config.report import (
-        LoadReport,
-        describe_client,
-        describe_output,
-        describe_resource,
-    )
+    from rest_assets.config.report import describe_client, describe_output, describe_resource
     from rest_assets.dagster.naming import asset_key
 
-    assert isinstance(project, ProjectConfig) and isinstance(report, LoadReport)
     print("what each entry became:")
     for source, entry in zip(project.sources, report.sources, strict=True):
         named = f", named after {entry.name_origin}" if entry.name_origin else ""

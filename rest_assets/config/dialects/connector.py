@@ -276,6 +276,7 @@ class ConnectorSource:
     entries: dict[str, str] = field(default_factory=dict)  # resource/output -> its path
     skipped: list[str] = field(default_factory=list)  # warnings: entries not loaded
     notes: list[str] = field(default_factory=list)
+    skipped_inputs: set[str] = field(default_factory=set)  # names of inputs not loaded
 
 
 def is_connector(raw: Mapping[str, Any]) -> bool:
@@ -291,6 +292,7 @@ def from_connector(raw: Mapping[str, Any], origin: str, stem: str | None) -> Con
         raise ConfigError(f"{origin}: CONFIG must be a mapping with inputs and/or outputs")
     _check_keys(section, CONFIG_KEYS, "CONFIG", origin)
     skipped: list[str] = []
+    skipped_inputs: set[str] = set()
     kept: dict[str, Any] = {}
     for kind in ("inputs", "outputs"):
         entries = section.get(kind) or {}
@@ -310,12 +312,16 @@ def from_connector(raw: Mapping[str, Any], origin: str, stem: str | None) -> Con
                     "APIs into DuckDB and sends DuckDB rows to REST APIs); this entry is "
                     "skipped, the rest of the file loads"
                 )
+                if kind == "inputs":
+                    skipped_inputs.add(str(name))
                 continue
             kept[kind][name] = entry
     filtered = {**raw, "CONFIG": {**section, **kept}}
     model: ConnectorFile = validate_model(ConnectorFile, filtered, origin)
     name, name_origin = source_name(model.MODEL, stem)
-    result = ConnectorSource({}, model.VERSION, name_origin, skipped=skipped)
+    result = ConnectorSource(
+        {}, model.VERSION, name_origin, skipped=skipped, skipped_inputs=skipped_inputs
+    )
     result.source = _Translation(model, name, origin, result).source()
     return result
 
@@ -498,9 +504,8 @@ class _Translation:
         }
 
     def _upstream(self, given: str | None, inputs: list[str], where: str) -> str:
-        skipped_inputs = [s.split(":", 1)[0] for s in self.result.skipped if ".inputs." in s]
         if given is not None:
-            if f"CONFIG.inputs.{given}" in skipped_inputs:
+            if given in self.result.skipped_inputs:
                 raise ConfigError(
                     f"{self.origin}: {where}.from: input {given!r} is skipped (its format is not "
                     "rest_api); name a rest_api input, an asset source/resource or a DuckDB "
