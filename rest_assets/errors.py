@@ -18,8 +18,8 @@ class MissingEnvVarError(RestAssetsError):
         self.name = name
         location = f" (used by {where})" if where else ""
         super().__init__(
-            f"environment variable {name} is not set{location}; "
-            f"export it or add it to the .env file beside the config"
+            f"environment variable {name} is not set{location}; export it, or add it to "
+            "the .env file beside the config or to the project's .dlt/secrets.toml"
         )
 
 

@@ -1,6 +1,6 @@
 """`rest-assets`: validate a config, materialize its assets through Dagster, run the demo.
 
-One module per command group: `materialize` (and its reconstructable job in `jobs`),
+One module per command group: `validate`, `materialize` (and its job: `jobs`, `runs`),
 `cursor`, `demo`, `home` (the Dagster home), and the wizard's `inspect` / `init` / `add`.
 """
 
@@ -12,9 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from rest_assets import heap
-from rest_assets.cli import cursor, demo
+from rest_assets.cli import cursor, demo, validate
 from rest_assets.cli.materialize import materialize, print_rows
-from rest_assets.dagster import build_definitions
 from rest_assets.errors import RestAssetsError
 from rest_assets.wizard import register_commands
 
@@ -48,12 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser("validate", help="check a sources.yml without calling any API")
-    validate.add_argument("config", help="path to sources.yml")
-    validate.set_defaults(handler=_validate)
+    check = sub.add_parser("validate", help="check a sources.yml without calling any API")
+    check.add_argument("config", nargs="?", help=validate.CONFIG_HELP)
+    check.set_defaults(handler=validate.run)
 
     mat = sub.add_parser("materialize", help="materialize assets through Dagster")
-    mat.add_argument("config", help="path to sources.yml")
+    mat.add_argument("config", nargs="?", help=validate.CONFIG_HELP)
     mat.add_argument(
         "--select",
         nargs="+",
@@ -79,21 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _validate(args: argparse.Namespace) -> int:
-    defs = build_definitions(args.config, database=":memory:")
-    graph = defs.resolve_asset_graph()
-    keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
-    print(f"{args.config}: valid, {len(keys)} asset(s)")
-    for key in keys:
-        parents = sorted(p.to_user_string() for p in graph.get(key).parent_keys)
-        suffix = f"  <- {', '.join(parents)}" if parents else ""
-        print(f"  {key.to_user_string()}{suffix}")
-    return 0
-
-
 def _materialize(args: argparse.Namespace) -> int:
+    config = validate.config_path(args.config)
     ok, rows = materialize(
-        args.config, args.select, args.database, args.partition, location=args.location
+        config, args.select, args.database, args.partition, location=args.location
     )
     print_rows(rows)
     return 0 if ok else 1

@@ -592,6 +592,14 @@ class ProjectConfig(_Strict):
         "process per step.",
     )
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        # Dango writes version: '1.0'; unquoted, YAML reads 1.0 as a number
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return value
+
     @model_validator(mode="after")
     def _unique_sources(self) -> ProjectConfig:
         names = [s.name for s in self.sources]

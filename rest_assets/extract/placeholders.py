@@ -2,7 +2,9 @@
 
 `{resources.<parent>.<field>}` takes a field of a parent row, `{incremental.start_value}` and
 friends the incremental state, `{partition.start}` / `{partition.end}` / `{partition.key}`
-the partition being run, and a bare `{name}` a legacy `resolve` parameter. `{{` and `}}`
+the partition being run, `{run.date}` the run's date (`YYYY-MM-DD`: a time partition's
+start date, else today in UTC; the connector dialect's `{{ dt }}`), and a bare `{name}` a
+legacy `resolve` parameter. `{{` and `}}`
 are literal braces; `${VAR}` is left for the HTTP client to resolve. A value that is exactly
 one placeholder keeps the value's type (an integer id stays an integer in a JSON body);
 otherwise placeholders are formatted as text.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from rest_assets.errors import ConfigError
@@ -20,9 +23,10 @@ from rest_assets.errors import ConfigError
 # `${VAR}` is an environment reference, resolved by the HTTP client when the request is built:
 # matched first so that it is left as it is, never taken for a `{VAR}` placeholder
 _TOKEN = re.compile(r"\$\{[^{}]*\}|\{\{|\}\}|\{([^{}]*)\}")
-NAMESPACES = ("resources", "incremental", "partition")
+NAMESPACES = ("resources", "incremental", "partition", "run")
 INCREMENTAL_NAMES = ("start_value", "initial_value", "last_value", "end_value")
 PARTITION_NAMES = ("start", "end", "key")
+RUN_DATE = "run.date"
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,22 @@ def check_name(name: str, resolve_params: set[str], where: str) -> None:
         return
     if head == "partition" and rest in PARTITION_NAMES:
         return
+    if name == RUN_DATE:
+        return
     raise ConfigError(
         f"{where}: unknown placeholder {{{name}}}; use {{resources.<parent>.<field>}}, "
         f"{{incremental.<{'|'.join(INCREMENTAL_NAMES)}>}}, "
-        f"{{partition.<{'|'.join(PARTITION_NAMES)}>}}, a resolve parameter name, "
-        "or write literal braces as {{ and }}"
+        f"{{partition.<{'|'.join(PARTITION_NAMES)}>}}, {{{RUN_DATE}}}, a resolve parameter "
+        "name, or write literal braces as {{ and }}"
     )
+
+
+def run_date(moment: datetime | None = None) -> str:
+    """The `{run.date}` of a moment (default: now), as its UTC date `YYYY-MM-DD`."""
+    moment = moment or datetime.now(timezone.utc)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.date().isoformat()
 
 
 def parent_refs(template: Any) -> list[ParentRef]:
@@ -115,5 +129,8 @@ def _render_str(template: str, values: Mapping[str, Any]) -> Any:
 
 def _lookup(name: str, values: Mapping[str, Any]) -> Any:
     if name not in values:
+        if name == RUN_DATE:
+            # where no run scope filled it (a sensor's probe, an inline parent): today
+            return run_date()
         raise KeyError(f"no value for placeholder {{{name}}}")
     return values[name]

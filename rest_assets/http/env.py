@@ -1,7 +1,10 @@
 """`${VAR}` references: kept as text in configs and resolved only when a request is built.
 
 `$${` is an escape for a literal `${`. Names follow shell rules: letters, digits, underscore,
-not starting with a digit.
+not starting with a digit. `${VAR:-text}` gives `text` when VAR is unset or empty. The
+grammar is rest_assets.config.references; a variable the environment (and `.env`) lacks is
+looked up in the `.dlt/secrets.toml` / `config.toml` values of the loaded project
+(rest_assets.config.project_files) before it counts as missing.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from rest_assets.config.project_files import PROJECT_VALUES
+from rest_assets.config.references import REFERENCE, reference_names
 from rest_assets.errors import MissingEnvVarError
-
-# One alternation so that an escape is consumed before it can start a reference.
-_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def has_references(value: Any) -> bool:
@@ -24,27 +26,12 @@ def has_references(value: Any) -> bool:
 
 def references(value: Any) -> list[str]:
     """Names of the variables referenced in `value`, in order of first appearance."""
-    names: list[str] = []
-    _collect(value, names)
-    return names
-
-
-def _collect(value: Any, names: list[str]) -> None:
-    if isinstance(value, str):
-        for match in _REFERENCE.finditer(value):
-            name = match.group(1)
-            if name and name not in names:
-                names.append(name)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _collect(item, names)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _collect(item, names)
+    return reference_names(value)
 
 
 class EnvResolver:
-    """Resolves `${VAR}` from `env` (default: os.environ, read at resolve time).
+    """Resolves `${VAR}` from `env`; by default from os.environ, read at resolve time, then
+    the `.dlt` values of loaded projects.
 
     Every value it substitutes is remembered in `resolved_values` so the caller can redact
     it from logs and errors.
@@ -58,19 +45,28 @@ class EnvResolver:
         """Substitute every `${VAR}` in `value`; a missing variable raises MissingEnvVarError."""
         if "$" not in value:  # fast path: most strings hold no reference
             return value
-        env = os.environ if self.env is None else self.env
 
         def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
+            name, default = match.group(1), match.group(2)
             if name is None:
                 return "${"
-            if name not in env:
+            found = self._lookup(name)
+            if default is not None and not found:
+                return default  # written in the config: not a secret
+            if found is None:
                 raise MissingEnvVarError(name, where)
-            resolved = str(env[name])
-            self.resolved_values.add(resolved)
-            return resolved
+            self.resolved_values.add(found)
+            return found
 
-        return _REFERENCE.sub(substitute, value)
+        return REFERENCE.sub(substitute, value)
+
+    def _lookup(self, name: str) -> str | None:
+        if self.env is not None:
+            value = self.env.get(name)
+            return None if value is None else str(value)
+        value = os.environ.get(name)
+        # after the environment and .env: the loaded project's .dlt files
+        return value if value is not None else PROJECT_VALUES.lookup(name)
 
     def resolve_deep(self, value: Any, where: str = "") -> Any:
         """Resolve strings inside dicts, lists and tuples (keys are left alone)."""

@@ -30,6 +30,7 @@ from rest_assets.dagster.state.cursors import (
     read_window,
 )
 from rest_assets.errors import ConfigError
+from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import (
     CursorState,
     CursorTracker,
@@ -105,6 +106,7 @@ def run_scope(
     kind = partition_kind(resource)
     disposition = resource.write_disposition
     scope = RunScope(write_disposition=disposition)
+    scope.values[placeholders.RUN_DATE] = placeholders.run_date()  # {{ dt }}: today in UTC
     instance = run.instance
     keys: list[str] = []
     if kind is not None:
@@ -119,6 +121,8 @@ def run_scope(
         assert resource.partitions is not None and run.time_window is not None
         scope.values["partition.start"] = _format(run.time_window.start, resource.partitions)
         scope.values["partition.end"] = _format(run.time_window.end, resource.partitions)
+        # the partition's own date (its first, for a range), in the partitions' timezone
+        scope.values[placeholders.RUN_DATE] = run.time_window.start.date().isoformat()
     if kind == "parent":
         scope.parent_key = keys[0] if len(keys) == 1 else None
         if scope.parent_key is None:
