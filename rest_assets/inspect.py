@@ -10,7 +10,6 @@ made explicit and checked against a second page.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -20,9 +19,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from rest_assets.config.names import name_from_path
 from rest_assets.errors import PaginationLoopError, RestAssetsError
 from rest_assets.http.client import RestClient
-from rest_assets.http.paginators import BasePaginator, create_paginator, detect_paginator
+from rest_assets.http.detector import detect_paginator
+from rest_assets.http.paginators import BasePaginator, create_paginator
 from rest_assets.http.redact import redact_url
 from rest_assets.http.request import Page
 from rest_assets.http.selectors import DataSelector, detect_records_path
@@ -303,52 +304,23 @@ def inspect_endpoint(
     )
 
 
-def name_from_path(path: str) -> str:
-    """A resource name from a URL path: `/v2/orders.json` -> `orders`."""
-    parts = [p for p in path.split("/") if p and "{" not in p]
-    base = parts[-1].split(".")[0] if parts else "resource"
-    name = re.sub(r"\W+", "_", base).strip("_")
-    if not name or name[0].isdigit():
-        name = f"r_{name}" if name else "resource"
-    return name
-
-
 def paginator_spec(pager: BasePaginator) -> tuple[dict[str, Any], str]:
-    """A paginator instance as a config spec dict, plus its description.
+    """A paginator instance as a config spec dict (`to_config()`), plus its description.
 
-    The description (`type(param=value, ...)`) is parsed back into a dict; parameters whose
-    removal leaves the paginator unchanged (defaults) are dropped. The result is checked by
-    building it again with `create_paginator`; anything that does not round-trip (a custom
-    paginator with a free-form description) falls back to `{"type": "auto"}`.
+    Parameters at their defaults are left out. The spec is checked by building it again
+    with `create_paginator`: anything that does not round-trip (a custom paginator without
+    `to_config`, or a subclass the registry builds as its parent) falls back to
+    `{"type": "auto"}`.
     """
     description = pager.describe()
     try:
-        node = ast.parse(description, mode="eval").body
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.args:
-            raise ValueError(description)
-        spec: dict[str, Any] = {"type": node.func.id}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                raise ValueError(description)
-            spec[keyword.arg] = ast.literal_eval(keyword.value)
-        if _describe(spec) != description:
-            raise ValueError(description)
-    except (SyntaxError, ValueError, TypeError):
+        spec = pager.to_config()
+        rebuilt = create_paginator(dict(spec))
+    except (NotImplementedError, ValueError, TypeError):
         return {"type": "auto"}, description
-    for key in [k for k in spec if k != "type"]:
-        trial = {k: v for k, v in spec.items() if k != key}
-        try:
-            same = _describe(trial) == description
-        except (ValueError, TypeError):
-            same = False
-        if same:
-            spec = trial
+    if rebuilt is None or type(rebuilt) is not type(pager) or rebuilt.to_config() != spec:
+        return {"type": "auto"}, description
     return spec, description
-
-
-def _describe(spec: Mapping[str, Any]) -> str:
-    built = create_paginator(dict(spec))
-    return built.describe() if built is not None else "auto"
 
 
 def _body(page: Page) -> Any:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rest_assets.errors import RestAssetsError
+from rest_assets.http.sensitive import is_sensitive_name
 
 if TYPE_CHECKING:
     from rest_assets.inspect import Suggestion
@@ -47,10 +48,6 @@ DISPOSITIONS = ("replace", "append", "merge")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 _SOURCE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_NAME = re.compile(
-    r"auth|token|secret|key|password|passwd|signature|session|cookie|credential",
-    re.IGNORECASE,
-)
 
 HEADER = """\
 # rest-assets: REST APIs loaded into DuckDB as Dagster assets.
@@ -173,7 +170,7 @@ def check_no_literal_secrets(headers: Mapping[str, Any], params: Mapping[str, An
     """Refuse credential-like headers/params whose value is not a `${VAR}` reference."""
     for kind, values in (("header", headers), ("query parameter", params)):
         for name, value in values.items():
-            if _SECRET_NAME.search(name) and not _REFERENCE.fullmatch(str(value).strip()):
+            if is_sensitive_name(name) and not _REFERENCE.fullmatch(str(value).strip()):
                 raise WizardError(
                     f"{kind} {name!r} looks like a credential but its value is not a ${{VAR}} "
                     f"reference; export the secret and pass {name}='${{MY_VAR}}' (single quotes "
@@ -221,7 +218,7 @@ def add_endpoint(
     defaults; otherwise the flags and suggestions are used as they are.
     """
     from rest_assets.config.load import load_project
-    from rest_assets.http.client import join_url
+    from rest_assets.http.urls import join_url
     from rest_assets.inspect import inspect_endpoint, name_from_path
 
     path = options.path
