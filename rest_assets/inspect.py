@@ -496,9 +496,9 @@ def _cursor(records: list[dict[str, Any]]) -> tuple[str | None, str | None]:
         kinds = {_timestamp_kind(_get(record, path)) for record in records}
         if None in kinds or len(kinds) != 1:
             continue
-        key = (rank, path.count("."), position)
-        if best is None or key < best[0]:
-            best = (key, path, kinds.pop() or "")
+        order = (rank, path.count("."), position)
+        if best is None or order < best[0]:
+            best = (order, path, kinds.pop() or "")
     if best is None:
         return None, None
     labels = {"timestamp": "ISO timestamps", "date": "ISO dates", "epoch": "epoch numbers"}

@@ -112,6 +112,8 @@ class APIKeyAuth(AuthBase):
             request.headers[self.name] = key
         elif self.location == "cookie":
             existing = request.headers.get("Cookie")
+            if isinstance(existing, bytes):
+                existing = existing.decode("latin-1")  # how HTTP header bytes read as text
             cookie = f"{self.name}={key}"
             request.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
         else:
