@@ -102,8 +102,6 @@ class Redactor:
                 text = text.replace(value, MASK)
         return redact_text(text)
 
-    __call__ = redact
-
 
 class RedactingFilter(logging.Filter):
     """A logging filter that redacts a record's final message with a Redactor.

@@ -26,12 +26,3 @@ class ClientStats:
             self.pages += pages
             self.retries += retries
             self.bytes += bytes
-
-    def as_dict(self) -> dict[str, int]:
-        """The four counters, e.g. for asset metadata."""
-        return {
-            "requests": self.requests,
-            "pages": self.pages,
-            "retries": self.retries,
-            "bytes": self.bytes,
-        }

@@ -75,7 +75,7 @@ def test_redactor_masks_longest_value_first() -> None:
     redactor = Redactor(["secret", "secret-plus-more"])
     assert redactor.redact("v=secret-plus-more") == "v=***"
     redactor.add("later-added")
-    assert redactor("x later-added y") == "x *** y"
+    assert redactor.redact("x later-added y") == "x *** y"
     assert "later-added" in redactor.values
 
 
