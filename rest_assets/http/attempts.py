@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import requests
 import requests.auth
 
 from rest_assets.errors import HTTPConnectionError, HTTPStatusError
+from rest_assets.http.context import CallContext
 from rest_assets.http.messages import attempts, body_excerpt, exception_excerpt, prefix
 from rest_assets.http.origins import OriginRules
-from rest_assets.http.redact import Redactor, redact_url
+from rest_assets.http.redact import redact_url
 from rest_assets.http.request import Reply, RequestSpec
 from rest_assets.http.retry import RetryPolicy, TooLongWait
-from rest_assets.http.stats import ClientStats
 from rest_assets.http.urls import shown_url
 
 logger = logging.getLogger("rest_assets.http")
@@ -35,16 +34,6 @@ def may_refresh(auth: requests.auth.AuthBase | None) -> bool:
     return handle is not None and bool(handle())
 
 
-@dataclass(frozen=True)
-class AttemptContext:
-    """What the retry loop reports with: the resource, the client's secrets and counters."""
-
-    resource: str
-    redactor: Redactor
-    stats: ClientStats
-    show_error_body: bool
-
-
 class Attempts:
     """Runs the attempts of one request under a RetryPolicy."""
 
@@ -53,12 +42,15 @@ class Attempts:
         policy: RetryPolicy,
         auth: requests.auth.AuthBase | None,
         origins: OriginRules,
-        context: AttemptContext,
+        context: CallContext,
+        *,
+        show_error_body: bool = False,
     ) -> None:
         self._policy = policy
         self._auth = auth
         self._origins = origins
         self._context = context
+        self._show_error_body = show_error_body
 
     def send(self, request: RequestSpec, once: Callable[[], Reply]) -> Reply:
         """The reply of the first attempt that succeeds (status below 400), or the error."""
@@ -106,7 +98,7 @@ class Attempts:
     def _log_reauthentication(self, request: RequestSpec, response: requests.Response) -> None:
         context = self._context
         logger.info(
-            context.redactor.redact(
+            context.redact(
                 f"{prefix(context.resource)}{request.method} {redact_url(response.url)} "
                 "returned 401; retrying once with fresh credentials"
             )
@@ -116,7 +108,7 @@ class Attempts:
     def _wait(self, delay: float, attempt: int, request: RequestSpec, reason: str) -> None:
         context = self._context
         logger.warning(
-            context.redactor.redact(
+            context.redact(
                 f"{prefix(context.resource)}{request.method} {self._shown(request)} failed "
                 f"({reason}); retry {attempt}/{self._policy.max_attempts - 1} in {delay:.2f} s"
             )
@@ -130,7 +122,7 @@ class Attempts:
         context = self._context
         shown = self._shown(request)
         return HTTPConnectionError(
-            context.redactor.redact(
+            context.redact(
                 f"{prefix(context.resource)}{request.method} {shown} failed after "
                 f"{attempts(attempt)}: {type(exc).__name__}: {exception_excerpt(str(exc))}"
             ),
@@ -148,11 +140,9 @@ class Attempts:
             f"{prefix(context.resource)}{request.method} {url} failed with status "
             f"{response.status_code} after {attempts(attempt)}{extra}"
         )
-        if context.show_error_body:
+        if self._show_error_body:
             message += f"; response body: {body_excerpt(response.text)}"
-        return HTTPStatusError(
-            context.redactor.redact(message), response.status_code, context.redactor.redact(url)
-        )
+        return HTTPStatusError(context.redact(message), response.status_code, context.redact(url))
 
     def _shown(self, request: RequestSpec) -> str:
-        return shown_url(request.url, request.params, self._context.redactor.redact)
+        return shown_url(request.url, request.params, self._context.redact)

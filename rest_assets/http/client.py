@@ -14,24 +14,25 @@ import requests.auth
 
 from rest_assets.errors import HTTPStatusError
 from rest_assets.http.actions import Ignore, ResponseAction
-from rest_assets.http.attempts import AttemptContext, Attempts
+from rest_assets.http.attempts import Attempts
 from rest_assets.http.auth import AuthBase, create_auth
 from rest_assets.http.body import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RESPONSE_SECONDS,
     BodyLimits,
 )
+from rest_assets.http.context import CallContext
 from rest_assets.http.detector import detect_paginator
 from rest_assets.http.env import EnvResolver
 from rest_assets.http.hop import Hop, HopSettings
 from rest_assets.http.messages import prefix
 from rest_assets.http.origins import OriginRules
 from rest_assets.http.pages_ahead import FetchOne
-from rest_assets.http.pagination import PageWalk, WalkContext, fresh_paginator, fresh_selector
+from rest_assets.http.pagination import PageWalk, fresh_paginator, fresh_selector
 from rest_assets.http.paginators import BasePaginator, PaginatorSpec
 from rest_assets.http.parse import parse_json
 from rest_assets.http.pipeline import Pipeline
-from rest_assets.http.prepare import build_request, merge_headers, origins_for, url_for
+from rest_assets.http.prepare import CallArgs, build_request, merge_headers, origins_for, url_for
 from rest_assets.http.redact import Redactor, install_library_log_redaction, remember_secrets
 from rest_assets.http.redirects import Redirects
 from rest_assets.http.request import Fetched, Page, RequestSpec
@@ -148,15 +149,15 @@ class RestClient:
         modified one; a bare callable applies to every response. Errors raise
         HTTPStatusError / HTTPConnectionError / ResponseFormatError, with secrets redacted.
         """
-        request, call_auth, origins = self._prepare(path, method, params, json, data, headers, auth)
-        pipeline = self._pipeline(call_auth, origins, resource)
+        args = CallArgs(path, method, params, json, data, headers)
+        request, call_auth, origins = self._prepare(args, auth)
+        context = CallContext(resource, self.redactor, self.stats)
+        pipeline = self._pipeline(call_auth, origins, context)
         pager = fresh_paginator(self.paginator if paginator is None else paginator)
         selector = fresh_selector(self.data_selector if data_selector is None else data_selector)
         fetch = self._page_fetcher(pipeline, selector, list(response_actions or []), resource)
         walk = PageWalk(
-            fetch,
-            lambda fetched: self._detect(fetched, resource),
-            WalkContext(resource, self.redactor, self.stats, self._widen_pool),
+            fetch, lambda fetched: self._detect(fetched, resource), context, self._widen_pool
         )
         yield from walk.pages(
             request, pager, max_pages=max_pages, page_concurrency=page_concurrency
@@ -180,8 +181,8 @@ class RestClient:
         credentials go only to the URL the config names. Statuses of 400 and above raise
         HTTPStatusError after the retries, like a page would.
         """
-        request, auth, origins = self._prepare(path, method, None, json, data, headers)
-        pipeline = self._pipeline(auth, origins, resource)
+        request, auth, origins = self._prepare(CallArgs(path, method, None, json, data, headers))
+        pipeline = self._pipeline(auth, origins, CallContext(resource, self.redactor, self.stats))
         response = pipeline.send(request, (), follow_redirects).response
         if not follow_redirects and 300 <= response.status_code < 400:
             response.close()
@@ -219,52 +220,28 @@ class RestClient:
     # -- assembling a call ---------------------------------------------------------------
 
     def _prepare(
-        self,
-        path: str,
-        method: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        data: Any,
-        headers: Mapping[str, str] | None,
-        auth: AuthSpec = None,
+        self, args: CallArgs, auth: AuthSpec = None
     ) -> tuple[RequestSpec, requests.auth.AuthBase | None, OriginRules]:
         """The request with its values resolved, the auth to send, and the origin rules."""
         resolver = EnvResolver(self.env)
-        request = build_request(
-            resolver,
-            self.url_for(path),
-            method,
-            params,
-            json,
-            data,
-            merge_headers(self.headers, headers),
-        )
+        headers = merge_headers(self.headers, args.headers)
+        request = build_request(resolver, self.url_for(args.path), args, headers)
         remember_secrets(self.redactor, resolver.resolved_values)
         call_auth = self.auth if auth is None else create_auth(auth, self.env)
         if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
             call_auth.env = self.env
-        trusted = origins_for(self.base_url, path, request.url, self.env)
+        trusted = origins_for(self.base_url, args.path, request.url, self.env)
         return request, call_auth, OriginRules(trusted, self.session.headers, self.redactor)
 
     def _pipeline(
-        self, auth: requests.auth.AuthBase | None, origins: OriginRules, resource: str
+        self, auth: requests.auth.AuthBase | None, origins: OriginRules, context: CallContext
     ) -> Pipeline:
-        hop = Hop(
-            self.session,
-            HopSettings(
-                self.timeout,
-                BodyLimits(self.max_response_bytes, self.max_response_seconds),
-                self.rate_limiter,
-            ),
-            self._environment,
-            self.stats,
-            self.redactor,
-            resource,
-        )
-        context = AttemptContext(resource, self.redactor, self.stats, self.show_error_body)
+        limits = BodyLimits(self.max_response_bytes, self.max_response_seconds)
+        settings = HopSettings(self.timeout, limits, self.rate_limiter)
+        hop = Hop(self.session, settings, self._environment, context)
         return Pipeline(
-            Attempts(self.retry, auth, origins, context),
-            Redirects(hop, origins, auth, self.redactor, resource),
+            Attempts(self.retry, auth, origins, context, show_error_body=self.show_error_body),
+            Redirects(hop, origins, auth, context),
         )
 
     def _page_fetcher(

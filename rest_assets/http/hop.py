@@ -17,11 +17,11 @@ import requests.auth
 
 from rest_assets.http.auth import AuthBase
 from rest_assets.http.body import BodyLimits, BodySource, read_body
-from rest_assets.http.redact import Redactor, remember_secrets
+from rest_assets.http.context import CallContext
+from rest_assets.http.redact import remember_secrets
 from rest_assets.http.request import Reply
 from rest_assets.http.retry import RateLimiter
 from rest_assets.http.sessions import EnvironmentSettings
-from rest_assets.http.stats import ClientStats
 
 logger = logging.getLogger("rest_assets.http")
 
@@ -61,16 +61,12 @@ class Hop:
         session: requests.Session,
         settings: HopSettings,
         environment: EnvironmentSettings,
-        stats: ClientStats,
-        redactor: Redactor,
-        resource: str,
+        context: CallContext,
     ) -> None:
         self._session = session
         self._settings = settings
         self._environment = environment
-        self._stats = stats
-        self._redactor = redactor
-        self._resource = resource
+        self._context = context
 
     def send(self, hop: HopRequest) -> Reply:
         """The response of `hop` with its body, or the error that stopped reading it."""
@@ -88,7 +84,7 @@ class Hop:
         )
         if hop.trusted and isinstance(hop.auth, AuthBase):
             # after prepare: an OAuth2 token is fetched while the request is authenticated
-            remember_secrets(self._redactor, hop.auth.secret_values())
+            remember_secrets(self._context.redactor, hop.auth.secret_values())
         if self._settings.rate_limiter is not None:
             self._settings.rate_limiter.acquire()
         url = prepared.url or hop.url
@@ -100,18 +96,18 @@ class Hop:
                 prepared, timeout=self._settings.timeout, allow_redirects=False, **options
             )
         finally:
-            self._stats.add(requests=1)
-        source = BodySource(self._resource, hop.method, url, self._redactor.redact)
+            self._context.stats.add(requests=1)
+        source = BodySource(self._context.resource, hop.method, url, self._context.redact)
         try:
             body = read_body(response, self._settings.limits, source, started)
         except BaseException:
             response.close()  # the connection holds an unread body: never reuse it
             raise
-        self._stats.add(bytes=len(body))
+        self._context.stats.add(bytes=len(body))
         if logger.isEnabledFor(logging.DEBUG):
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug(
-                self._redactor.redact(
+                self._context.redact(
                     f"{source.where} -> {response.status_code} in {elapsed_ms:.0f} ms "
                     f"({len(body)} bytes)"
                     + ("" if hop.trusted else " [other origin: sent without credentials]")

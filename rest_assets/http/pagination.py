@@ -11,16 +11,15 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from rest_assets.errors import PaginationLoopError
+from rest_assets.http.context import CallContext
 from rest_assets.http.messages import prefix
 from rest_assets.http.pages_ahead import FetchOne, fetch_ahead
 from rest_assets.http.paginators import BasePaginator, PaginatorSpec, create_paginator
-from rest_assets.http.redact import Redactor, redact_url
+from rest_assets.http.redact import redact_url
 from rest_assets.http.request import Fetched, Page, RequestSpec
 from rest_assets.http.selectors import DataSelector
-from rest_assets.http.stats import ClientStats
 
 logger = logging.getLogger("rest_assets.http")
 
@@ -43,17 +42,6 @@ def fresh_selector(spec: DataSelector | str | None) -> DataSelector:
     return DataSelector(spec)
 
 
-@dataclass(frozen=True)
-class WalkContext:
-    """What a walk reports with and to: the resource, the client's secrets, its counters,
-    and how to widen the session's connection pool for pages fetched ahead."""
-
-    resource: str
-    redactor: Redactor
-    stats: ClientStats
-    widen_pool: Callable[[int], None]
-
-
 class PageWalk:
     """The pages of one endpoint, in order."""
 
@@ -61,11 +49,15 @@ class PageWalk:
         self,
         fetch: FetchOne,
         detect: Callable[[Fetched], BasePaginator],
-        context: WalkContext,
+        context: CallContext,
+        widen_pool: Callable[[int], None],
     ) -> None:
+        """`fetch` brings a page, `detect` picks a paginator from page one when none is
+        configured, `widen_pool(width)` makes room for pages fetched ahead."""
         self._fetch = fetch
         self._detect = detect
         self._context = context
+        self._widen_pool = widen_pool
 
     def pages(
         self,
@@ -99,7 +91,7 @@ class PageWalk:
                 return
             if max_pages is not None and number >= max_pages:
                 logger.info(
-                    self._context.redactor.redact(
+                    self._context.redact(
                         f"{prefix(self._context.resource)}stopped after max_pages={max_pages}"
                     )
                 )
@@ -119,7 +111,7 @@ class PageWalk:
             # the paginator knows the loop, not which resource and request hit it
             context = self._context
             raise PaginationLoopError(
-                context.redactor.redact(
+                context.redact(
                     f"{prefix(context.resource)}{request.method} "
                     f"{redact_url(fetched.response.url)}: {exc}"
                 )
@@ -128,7 +120,7 @@ class PageWalk:
     def _ahead(
         self, planned: list[RequestSpec], pager: BasePaginator, width: int
     ) -> Iterator[Page]:
-        self._context.widen_pool(width)
+        self._widen_pool(width)
         for page in fetch_ahead(planned, self._fetch, pager.ends_here, width, first_number=1):
             self._context.stats.add(pages=1)
             yield page

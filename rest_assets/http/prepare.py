@@ -8,6 +8,7 @@ locations, not secrets, and stay visible in logs and errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rest_assets.http.env import EnvResolver
@@ -46,21 +47,28 @@ def merge_headers(
     return merged
 
 
+@dataclass(frozen=True)
+class CallArgs:
+    """What one `paginate()` or `send()` was asked for, before any `${VAR}` is resolved."""
+
+    path: str
+    method: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Any = None
+    headers: Mapping[str, str] | None = None
+
+
 def build_request(
-    resolver: EnvResolver,
-    url: str,
-    method: str,
-    params: Mapping[str, Any] | None,
-    json: Any,
-    data: Any,
-    headers: dict[str, str],
+    resolver: EnvResolver, url: str, args: CallArgs, headers: dict[str, str]
 ) -> RequestSpec:
-    """The request with every `${VAR}` in params, bodies and headers resolved by `resolver`."""
+    """The request to `url` with every `${VAR}` in params, bodies and `headers` (the merged
+    ones) resolved by `resolver`."""
     return RequestSpec(
-        method=method.upper(),
+        method=args.method.upper(),
         url=url,
-        params=resolver.resolve_deep(dict(params or {}), "params"),
-        json=resolver.resolve_deep(json, "json"),
-        data=resolver.resolve_deep(data, "data"),
+        params=resolver.resolve_deep(dict(args.params or {}), "params"),
+        json=resolver.resolve_deep(args.json, "json"),
+        data=resolver.resolve_deep(args.data, "data"),
         headers=resolver.resolve_deep(headers, "headers"),
     )

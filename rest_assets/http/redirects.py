@@ -8,16 +8,15 @@ is sent with credentials when its origin is trusted and stripped of them when no
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urljoin
 
 import requests.auth
 
 from rest_assets.errors import HTTPStatusError
+from rest_assets.http.context import CallContext
 from rest_assets.http.hop import Hop, HopRequest
 from rest_assets.http.messages import prefix
 from rest_assets.http.origins import NO_AUTH, OriginRules
-from rest_assets.http.redact import Redactor
 from rest_assets.http.request import Reply, RequestSpec
 from rest_assets.http.urls import shown_url
 
@@ -33,53 +32,47 @@ class Redirects:
         hop: Hop,
         origins: OriginRules,
         auth: requests.auth.AuthBase | None,
-        redactor: Redactor,
-        resource: str,
+        context: CallContext,
     ) -> None:
         self._hop = hop
         self._origins = origins
         self._auth = auth
-        self._redactor = redactor
-        self._resource = resource
+        self._context = context
 
     def send(self, request: RequestSpec, follow: bool = True) -> Reply:
         """The final response of `request`; without `follow`, the first one (a 3xx too)."""
-        method, url = request.method, request.url
-        params: dict[str, Any] = request.params
-        json, data = request.json, request.data
+        current = request
         for _ in range(MAX_REDIRECTS + 1):
-            reply = self._hop.send(self._hop_request(method, url, params, json, data, request))
+            reply = self._hop.send(self._hop_request(current))
             response = reply.response
             location = response.headers.get("location")
             if not follow or response.status_code not in REDIRECT_STATUSES or not location:
                 return reply
-            url = urljoin(response.url, location)
-            params = {}  # the Location header carries the complete query
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method == "POST"
-            ):
-                method, json, data = "GET", None, None
+            current = _redirected(current, response.status_code, urljoin(response.url, location))
             response.close()
-        shown = shown_url(request.url, request.params, self._redactor.redact)
+        context = self._context
+        shown = shown_url(request.url, request.params, context.redact)
         raise HTTPStatusError(
-            self._redactor.redact(
-                f"{prefix(self._resource)}{request.method} {shown} "
+            context.redact(
+                f"{prefix(context.resource)}{request.method} {shown} "
                 f"was redirected more than {MAX_REDIRECTS} times"
             ),
             None,
             shown,
         )
 
-    def _hop_request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, Any],
-        json: Any,
-        data: Any,
-        request: RequestSpec,
-    ) -> HopRequest:
+    def _hop_request(self, current: RequestSpec) -> HopRequest:
+        method, url, params = current.method, current.url, current.params
+        json, data, headers = current.json, current.data, current.headers
         if self._origins.is_trusted(url):
-            return HopRequest(method, url, params, json, data, request.headers, self._auth, True)
-        headers, safe_params, safe_url = self._origins.strip(request.headers, params, url)
-        return HopRequest(method, safe_url, safe_params, json, data, headers, NO_AUTH, False)
+            return HopRequest(method, url, params, json, data, headers, self._auth, True)
+        safe_headers, safe_params, safe_url = self._origins.strip(headers, params, url)
+        return HopRequest(method, safe_url, safe_params, json, data, safe_headers, NO_AUTH, False)
+
+
+def _redirected(current: RequestSpec, status: int, location: str) -> RequestSpec:
+    """The request a redirect asks for: a 303 (and a 301/302 after a POST) becomes a GET
+    without a body; the Location header carries the complete query."""
+    if status == 303 or (status in (301, 302) and current.method == "POST"):
+        return RequestSpec("GET", location, {}, None, None, current.headers)
+    return RequestSpec(current.method, location, {}, current.json, current.data, current.headers)

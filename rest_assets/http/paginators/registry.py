@@ -57,9 +57,7 @@ def _known_types() -> str:
     return ", ".join(sorted([*PAGINATORS, "auto"]))
 
 
-def create_paginator(
-    spec: PaginatorSpec,
-) -> BasePaginator | None:
+def create_paginator(spec: PaginatorSpec) -> BasePaginator | None:
     """A fresh paginator from a config value; None means "auto-detect from the first page".
 
     Accepts None / "auto", a type name ("header_link"), a dict with `type` and the
@@ -72,21 +70,29 @@ def create_paginator(
         return copy.deepcopy(spec)
     if isinstance(spec, type) and issubclass(spec, BasePaginator):
         return spec()
-    if isinstance(spec, str):
-        kind, params = spec, {}
-    elif isinstance(spec, Mapping):
-        params = dict(spec)
-        kind = params.pop("type", None)
-        if not isinstance(kind, str):
-            raise ValueError(f"a paginator needs a 'type': one of {_known_types()}")
-    else:
-        raise ValueError(f"cannot make a paginator from {type(spec).__name__}")
-    kind = kind.strip()
+    kind, params = _kind_and_params(spec)
     if kind == "auto":
         return None
     cls = PAGINATORS.get(kind)
     if cls is None:
         raise ValueError(f"unknown paginator type {kind!r}; known types: {_known_types()}")
+    return _build(kind, cls, params)
+
+
+def _kind_and_params(spec: object) -> tuple[str, dict[str, Any]]:
+    """The type name and the parameters of a string or dict spec."""
+    if isinstance(spec, str):
+        return spec.strip(), {}
+    if isinstance(spec, Mapping):
+        params = dict(spec)
+        kind = params.pop("type", None)
+        if not isinstance(kind, str):
+            raise ValueError(f"a paginator needs a 'type': one of {_known_types()}")
+        return kind.strip(), params
+    raise ValueError(f"cannot make a paginator from {type(spec).__name__}")
+
+
+def _build(kind: str, cls: type[BasePaginator], params: dict[str, Any]) -> BasePaginator:
     accepted, open_ended = _accepted_parameters(cls)
     unknown = sorted(key for key in params if key not in accepted)
     if unknown and not open_ended:
