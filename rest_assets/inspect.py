@@ -10,7 +10,6 @@ made explicit and checked against a second page.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -20,9 +19,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from rest_assets.config.names import name_from_path
 from rest_assets.errors import PaginationLoopError, RestAssetsError
 from rest_assets.http.client import RestClient
-from rest_assets.http.paginators import BasePaginator, create_paginator, detect_paginator
+from rest_assets.http.detector import detect_paginator
+from rest_assets.http.paginators import BasePaginator, create_paginator
 from rest_assets.http.redact import redact_url
 from rest_assets.http.request import Page
 from rest_assets.http.selectors import DataSelector, detect_records_path
@@ -221,19 +222,8 @@ def inspect_endpoint(
         url, headers=headers, auth=auth, env=env, timeout=timeout, retry={"max_attempts": 3}
     )
     notes: list[str] = []
-    fetched: list[tuple[Page, Any]] = []
     with client:
-        try:
-            for page in client.paginate(
-                "",
-                params=params,
-                data_selector=data_selector,
-                max_pages=pages,
-                resource=resource,
-            ):
-                fetched.append((page, _body(page)))
-        except PaginationLoopError as exc:
-            notes.append(f"the detected paginator went in circles: {exc}")
+        fetched = _fetch(client, params, data_selector, pages, resource, notes)
         if not fetched:
             raise RestAssetsError(f"{redact_url(url)}: no page was returned")
         first_page, first_body = fetched[0]
@@ -260,18 +250,8 @@ def inspect_endpoint(
     primary_key = _primary_key(dicts, resource)
     cursor_field, cursor_kind = _cursor(dicts)
     if spec.get("type") == "single_page":
-        hints = [k for k in _PAGING_HINTS if isinstance(first_body, dict) and k in first_body]
-        if hints:
-            notes.append(
-                f"no paginator was detected but the body has {', '.join(hints)}: if the "
-                "endpoint is paginated, set endpoint.paginator explicitly"
-            )
-    if not records:
-        notes.append("the first page has no records: no primary key or cursor can be suggested")
-    elif len(dicts) < len(records):
-        notes.append("some records are not objects; each becomes a single `value` column")
-    if records and primary_key is None:
-        notes.append("no field is unique and non-null across the sample: no primary key")
+        notes += _paging_hints(first_body)
+    notes += _sample_notes(records, dicts, primary_key)
     if suggested_selector == "$" and isinstance(first_body, dict):
         notes.append("the body is a single object: it loads as one row")
     return Suggestion(
@@ -289,13 +269,7 @@ def inspect_endpoint(
         cursor_kind=cursor_kind,
         fields=fields,
         nested_objects=[f.name for f in fields if "object" in f.types],
-        lists=[
-            f"{f.name} (list of objects: child table {resource}__{f.name})"
-            if "array<object>" in f.types
-            else f"{f.name} (list of values)"
-            for f in fields
-            if any(t.startswith("array") for t in f.types)
-        ],
+        lists=_lists(fields, resource),
         params=dict(params or {}),
         notes=notes,
         name=resource,
@@ -303,52 +277,74 @@ def inspect_endpoint(
     )
 
 
-def name_from_path(path: str) -> str:
-    """A resource name from a URL path: `/v2/orders.json` -> `orders`."""
-    parts = [p for p in path.split("/") if p and "{" not in p]
-    base = parts[-1].split(".")[0] if parts else "resource"
-    name = re.sub(r"\W+", "_", base).strip("_")
-    if not name or name[0].isdigit():
-        name = f"r_{name}" if name else "resource"
-    return name
+def _fetch(
+    client: RestClient,
+    params: Mapping[str, Any] | None,
+    data_selector: str | None,
+    pages: int,
+    resource: str,
+    notes: list[str],
+) -> list[tuple[Page, Any]]:
+    """The first `pages` pages with their parsed bodies; a paginator loop becomes a note."""
+    fetched: list[tuple[Page, Any]] = []
+    try:
+        for page in client.paginate(
+            "", params=params, data_selector=data_selector, max_pages=pages, resource=resource
+        ):
+            fetched.append((page, _body(page)))
+    except PaginationLoopError as exc:
+        notes.append(f"the detected paginator went in circles: {exc}")
+    return fetched
+
+
+def _paging_hints(first_body: Any) -> list[str]:
+    hints = [k for k in _PAGING_HINTS if isinstance(first_body, dict) and k in first_body]
+    if not hints:
+        return []
+    return [
+        f"no paginator was detected but the body has {', '.join(hints)}: if the "
+        "endpoint is paginated, set endpoint.paginator explicitly"
+    ]
+
+
+def _sample_notes(records: list[Any], dicts: list[Any], primary_key: str | None) -> list[str]:
+    notes: list[str] = []
+    if not records:
+        notes.append("the first page has no records: no primary key or cursor can be suggested")
+    elif len(dicts) < len(records):
+        notes.append("some records are not objects; each becomes a single `value` column")
+    if records and primary_key is None:
+        notes.append("no field is unique and non-null across the sample: no primary key")
+    return notes
+
+
+def _lists(fields: list[FieldInfo], resource: str) -> list[str]:
+    return [
+        f"{f.name} (list of objects: child table {resource}__{f.name})"
+        if "array<object>" in f.types
+        else f"{f.name} (list of values)"
+        for f in fields
+        if any(t.startswith("array") for t in f.types)
+    ]
 
 
 def paginator_spec(pager: BasePaginator) -> tuple[dict[str, Any], str]:
-    """A paginator instance as a config spec dict, plus its description.
+    """A paginator instance as a config spec dict (`to_config()`), plus its description.
 
-    The description (`type(param=value, ...)`) is parsed back into a dict; parameters whose
-    removal leaves the paginator unchanged (defaults) are dropped. The result is checked by
-    building it again with `create_paginator`; anything that does not round-trip (a custom
-    paginator with a free-form description) falls back to `{"type": "auto"}`.
+    Parameters at their defaults are left out. The spec is checked by building it again
+    with `create_paginator`: anything that does not round-trip (a custom paginator without
+    `to_config`, or a subclass the registry builds as its parent) falls back to
+    `{"type": "auto"}`.
     """
     description = pager.describe()
     try:
-        node = ast.parse(description, mode="eval").body
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.args:
-            raise ValueError(description)
-        spec: dict[str, Any] = {"type": node.func.id}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                raise ValueError(description)
-            spec[keyword.arg] = ast.literal_eval(keyword.value)
-        if _describe(spec) != description:
-            raise ValueError(description)
-    except (SyntaxError, ValueError, TypeError):
+        spec = pager.to_config()
+        rebuilt = create_paginator(dict(spec))
+    except (NotImplementedError, ValueError, TypeError):
         return {"type": "auto"}, description
-    for key in [k for k in spec if k != "type"]:
-        trial = {k: v for k, v in spec.items() if k != key}
-        try:
-            same = _describe(trial) == description
-        except (ValueError, TypeError):
-            same = False
-        if same:
-            spec = trial
+    if rebuilt is None or type(rebuilt) is not type(pager) or rebuilt.to_config() != spec:
+        return {"type": "auto"}, description
     return spec, description
-
-
-def _describe(spec: Mapping[str, Any]) -> str:
-    built = create_paginator(dict(spec))
-    return built.describe() if built is not None else "auto"
 
 
 def _body(page: Page) -> Any:
@@ -442,22 +438,32 @@ def _fields(records: list[dict[str, Any]]) -> list[FieldInfo]:
             info = order.get(key)
             if info is None:
                 info = order[key] = FieldInfo(name=key, types=[], present=0, nullable=False)
-            info.present += 1
-            kind = _type_of(value)
-            if kind == "null":
-                info.nullable = True
-            elif kind not in info.types:
-                info.types.append(kind)
-            if isinstance(value, dict):
-                info.children += [k for k in value if k not in info.children]
+            _observe(info, value)
     for info in order.values():
-        if "array<object>" in info.types and "array" in info.types:
-            info.types.remove("array")  # empty lists say nothing about the element type
-        if info.present < len(records):
-            info.nullable = True
-        if not info.types:
-            info.types = ["null"]
+        _settle(info, len(records))
     return list(order.values())
+
+
+def _observe(info: FieldInfo, value: Any) -> None:
+    """Count one record's value of the field."""
+    info.present += 1
+    kind = _type_of(value)
+    if kind == "null":
+        info.nullable = True
+    elif kind not in info.types:
+        info.types.append(kind)
+    if isinstance(value, dict):
+        info.children += [k for k in value if k not in info.children]
+
+
+def _settle(info: FieldInfo, sampled: int) -> None:
+    """Conclude on a field once every sampled record was seen."""
+    if "array<object>" in info.types and "array" in info.types:
+        info.types.remove("array")  # empty lists say nothing about the element type
+    if info.present < sampled:
+        info.nullable = True
+    if not info.types:
+        info.types = ["null"]
 
 
 def _primary_key(records: list[dict[str, Any]], name: str) -> str | None:
@@ -507,8 +513,25 @@ def _cursor_rank(path: str) -> int | None:
 
 def _cursor(records: list[dict[str, Any]]) -> tuple[str | None, str | None]:
     """The best updated_at-like field whose values are all timestamps, and their kind."""
-    if not records:
+    best: tuple[tuple[int, int, int], str, str] | None = None
+    for position, path in enumerate(_field_paths(records)):
+        rank = _cursor_rank(path)
+        if rank is None:
+            continue
+        kinds = {_timestamp_kind(_get(record, path)) for record in records}
+        if None in kinds or len(kinds) != 1:
+            continue
+        order = (rank, path.count("."), position)
+        if best is None or order < best[0]:
+            best = (order, path, kinds.pop() or "")
+    if best is None:
         return None, None
+    labels = {"timestamp": "ISO timestamps", "date": "ISO dates", "epoch": "epoch numbers"}
+    return best[1], labels.get(best[2], best[2])
+
+
+def _field_paths(records: list[dict[str, Any]]) -> list[str]:
+    """Every top-level key and `key.child` of nested objects, in order of first sight."""
     paths: list[str] = []
     for record in records:
         for key, value in record.items():
@@ -516,21 +539,7 @@ def _cursor(records: list[dict[str, Any]]) -> tuple[str | None, str | None]:
                 paths.append(key)
             if isinstance(value, dict):
                 paths += [f"{key}.{k}" for k in value if f"{key}.{k}" not in paths]
-    best: tuple[tuple[int, int, int], str, str] | None = None
-    for position, path in enumerate(paths):
-        rank = _cursor_rank(path)
-        if rank is None:
-            continue
-        kinds = {_timestamp_kind(_get(record, path)) for record in records}
-        if None in kinds or len(kinds) != 1:
-            continue
-        key = (rank, path.count("."), position)
-        if best is None or key < best[0]:
-            best = (key, path, kinds.pop() or "")
-    if best is None:
-        return None, None
-    labels = {"timestamp": "ISO timestamps", "date": "ISO dates", "epoch": "epoch numbers"}
-    return best[1], labels.get(best[2], best[2])
+    return paths
 
 
 def _get(record: dict[str, Any], path: str) -> Any:

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from rest_assets.config.load import source_from_dict
+from rest_assets.config.names import name_from_path
 from rest_assets.demo.server import LocalAPI, Request, Response
 from rest_assets.errors import HTTPStatusError, MissingEnvVarError
-from rest_assets.http.paginators import OffsetPaginator, create_paginator
-from rest_assets.inspect import inspect_endpoint, name_from_path, paginator_spec
+from rest_assets.http.paginators import BasePaginator, OffsetPaginator, create_paginator
+from rest_assets.inspect import inspect_endpoint, paginator_spec
 
 TOKEN = "ghp-Inspect-canary-7731"
 
@@ -219,7 +220,27 @@ def test_paginator_spec_round_trips_and_drops_defaults() -> None:
     assert rebuilt is not None and rebuilt.describe() == description
 
 
+def test_paginator_spec_is_auto_when_the_paginator_cannot_round_trip() -> None:
+    class Custom(BasePaginator):
+        def update_state(self, response: Any, body: Any, records: list[Any]) -> None:
+            self.has_next_page = False
+
+        def update_request(self, request: Any) -> None:
+            return None
+
+    class Subclass(OffsetPaginator):
+        """Registered under no name: create_paginator would build its parent."""
+
+    assert paginator_spec(Custom()) == ({"type": "auto"}, "Custom")
+    spec, description = paginator_spec(Subclass(limit=5))
+    assert spec == {"type": "auto"} and description.startswith("offset(")
+
+
 def test_name_from_path() -> None:
     assert name_from_path("/admin/api/orders.json") == "orders"
     assert name_from_path("/v1/") == "v1"
     assert name_from_path("/") == "resource"
+    # one rule for inspect, the wizard and config's dialects: no name starts with a digit
+    assert name_from_path("/v1/2024") == "r_2024"
+    assert name_from_path("/items/{id}/sub-items.json") == "sub_items"
+    assert name_from_path("/-/") == "resource"

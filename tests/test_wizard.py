@@ -212,7 +212,7 @@ def test_interactive_add_with_scripted_answers(
         return next(answers)
 
     monkeypatch.setattr(builtins, "input", fake_input)
-    monkeypatch.setattr(wizard, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(wizard.commands, "stdin_is_tty", lambda: True)
     assert main(["add", str(config)]) == 0
     out = capsys.readouterr().out
     assert next(answers, None) is None  # every answer used
@@ -230,7 +230,7 @@ def test_interactive_decline_writes_nothing(
 ) -> None:
     answers = iter(["x", api.url, "none", "user", "", "-", "", "", "n", "", "n"])
     monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
-    monkeypatch.setattr(wizard, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(wizard.commands, "stdin_is_tty", lambda: True)
     before = config.read_text()
     assert main(["add", str(config)]) == 1
     assert config.read_text() == before
@@ -241,7 +241,7 @@ def test_invalid_result_is_never_written(tmp_path: Path) -> None:
     path.write_text("sources: []\n")
     bad = "sources:\n  - name: x\n    client: {base_url: 'ftp://nope'}\n    resources: [a]\n"
     with pytest.raises(wizard.WizardError, match="base_url"):
-        wizard._write_validated(path, bad)
+        wizard.write_validated(path, bad)
     assert path.read_text() == "sources: []\n"
     assert [p.name for p in tmp_path.iterdir()] == ["sources.yml"]  # no temp file left
 

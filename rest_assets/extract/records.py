@@ -8,9 +8,8 @@ page's records to a sink as one batch, so memory holds at most a few pages at a 
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,8 @@ from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import legacy_params
 from rest_assets.extract.steps import Record, Steps, import_callable
 from rest_assets.http.client import RestClient
-from rest_assets.http.pages_ahead import widen_pool
+from rest_assets.http.ordered_pool import ordered_map
+from rest_assets.http.sessions import widen_pool
 
 Sink = Callable[[list[Record]], None]
 
@@ -181,9 +181,9 @@ class ResourceExtractor:
     ) -> Iterator[list[list[Record]]]:
         """Fan child requests out over a bounded pool; yield results in parent order.
 
-        At most `2 * concurrency` parents are in flight, so memory stays bounded however
-        many parents there are. The first failure stops the fan-out: requests not started
-        yet are cancelled.
+        At most `2 * concurrency` parents are in flight (`rest_assets.http.ordered_pool`),
+        so memory stays bounded however many parents there are. The first failure stops
+        the fan-out: requests not started yet are cancelled.
         """
         width = self.resource.concurrency
         widen_pool(self.client.session, width)
@@ -191,18 +191,13 @@ class ResourceExtractor:
         def fetch(parent: ParentRow) -> list[list[Record]]:
             return list(self._parent_pages(parent, base_values))
 
-        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="rest-assets")
-        window: deque[Future[list[list[Record]]]] = deque()
-        try:
+        def counted() -> Iterator[ParentRow]:
             for parent in parents:
                 self.stats.parents += 1
-                window.append(pool.submit(fetch, parent))
-                if len(window) >= 2 * width:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+                yield parent
+
+        with closing(ordered_map(fetch, counted(), width)) as results:
+            yield from results
 
     def _python_batches(self) -> Iterator[list[Record]]:
         """Records of a Python resource: a yielded list is one batch, single records are

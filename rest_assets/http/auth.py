@@ -112,6 +112,8 @@ class APIKeyAuth(AuthBase):
             request.headers[self.name] = key
         elif self.location == "cookie":
             existing = request.headers.get("Cookie")
+            if isinstance(existing, bytes):
+                existing = existing.decode("latin-1")  # how HTTP header bytes read as text
             cookie = f"{self.name}={key}"
             request.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
         else:
@@ -349,6 +351,22 @@ def create_auth(
         return None
     if isinstance(spec, requests.auth.AuthBase):
         return spec
+    kind, options = _kind_and_options(spec)
+    if kind == "none":
+        return None
+    cls = AUTH_TYPES.get(kind)
+    if cls is None:
+        raise ConfigError(
+            f"unknown auth type {kind!r}; known types: {', '.join(sorted(AUTH_TYPES))}"
+        )
+    auth = _build(kind, cls, options, env)
+    if isinstance(auth, AuthBase) and auth.env is None and env is not None:
+        auth.env = env
+    return auth
+
+
+def _kind_and_options(spec: object) -> tuple[str, dict[str, Any]]:
+    """The auth type and its options, from a type name or a dict (`{token: x}`: bearer)."""
     if isinstance(spec, str):
         spec = {"type": spec}
     if not isinstance(spec, Mapping):
@@ -362,13 +380,15 @@ def create_auth(
                 "or a 'token' for bearer auth"
             )
         kind = "bearer"
-    if kind == "none":
-        return None
-    cls = AUTH_TYPES.get(kind)
-    if cls is None:
-        raise ConfigError(
-            f"unknown auth type {kind!r}; known types: {', '.join(sorted(AUTH_TYPES))}"
-        )
+    return kind, options
+
+
+def _build(
+    kind: str,
+    cls: type[requests.auth.AuthBase],
+    options: dict[str, Any],
+    env: Mapping[str, str] | None,
+) -> requests.auth.AuthBase:
     parameters = inspect.signature(cls).parameters
     if "env" in parameters:
         options["env"] = env
@@ -380,9 +400,6 @@ def create_auth(
             f"{sorted(p for p in parameters if p != 'env')}"
         )
     try:
-        auth = cls(**options)
+        return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"auth type {kind!r}: {exc}") from None
-    if isinstance(auth, AuthBase) and auth.env is None and env is not None:
-        auth.env = env
-    return auth

@@ -12,41 +12,15 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
-MASK = "***"
+from rest_assets.http.sensitive import is_sensitive_name
 
-SENSITIVE_PARAMS = frozenset(
-    {
-        "api_key",
-        "token",
-        "key",
-        "access_token",
-        "apikey",
-        "api-key",
-        "access-token",
-        "secret",
-        "password",
-        "pwd",
-        "client_secret",
-        "username",
-        "client_id",
-        "sig",
-        "signature",
-        "auth",
-    }
-)
-_SENSITIVE_PARTS = ("token", "secret", "password")
+MASK = "***"
 
 # `name=value` pairs in free text (an URL inside an exception message, a form body).
 _PAIR = re.compile(r"(?P<name>[A-Za-z0-9_.\-\[\]]+)=(?P<value>[^&\s#'\"<>,;)]*)")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
 
 MIN_SECRET_LENGTH = 4
-
-
-def is_sensitive_param(name: str) -> bool:
-    """True for query parameter names whose values must never be shown."""
-    lowered = name.lower()
-    return lowered in SENSITIVE_PARAMS or any(part in lowered for part in _SENSITIVE_PARTS)
 
 
 def redact_query(query: str) -> str:
@@ -56,7 +30,7 @@ def redact_query(query: str) -> str:
     parts = []
     for pair in query.split("&"):
         name, sep, value = pair.partition("=")
-        if sep and value and is_sensitive_param(unquote_plus(name)):
+        if sep and value and is_sensitive_name(unquote_plus(name)):
             pair = f"{name}={MASK}"
         parts.append(pair)
     return "&".join(parts)
@@ -74,7 +48,7 @@ def redact_url(url: str) -> str:
 
 def _redact_pairs(text: str) -> str:
     def mask(match: re.Match[str]) -> str:
-        if match.group("value") and is_sensitive_param(match.group("name")):
+        if match.group("value") and is_sensitive_name(match.group("name")):
             return f"{match.group('name')}={MASK}"
         return match.group(0)
 
@@ -128,8 +102,6 @@ class Redactor:
                 text = text.replace(value, MASK)
         return redact_text(text)
 
-    __call__ = redact
-
 
 class RedactingFilter(logging.Filter):
     """A logging filter that redacts a record's final message with a Redactor.
@@ -154,17 +126,33 @@ class RedactingFilter(logging.Filter):
 
 # Secrets seen by any client in this process, for loggers shared by all of them.
 PROCESS_REDACTOR = Redactor()
-_LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response")
-_installed = False
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.response")
 _install_lock = threading.Lock()
 
 
+def remember_secrets(redactor: Redactor, values: Iterable[str | None]) -> None:
+    """Add `values` to `redactor` and to PROCESS_REDACTOR (which urllib3's lines go through)."""
+    fresh = list(values)
+    if fresh:
+        redactor.add(*fresh)
+        PROCESS_REDACTOR.add(*fresh)
+
+
 def install_library_log_redaction() -> None:
-    """Redact urllib3's log lines with PROCESS_REDACTOR (idempotent)."""
-    global _installed
+    """Redact the log lines of urllib3 with PROCESS_REDACTOR: one filter per logger, ever.
+
+    urllib3 logs request lines (path and query, API keys included) at DEBUG through its own
+    loggers, which our code does not format. Every RestClient calls this when it is built;
+    a logger that already carries the filter is left alone, so any number of clients (or
+    calls) leave exactly one filter on each of LIBRARY_LOGGERS. The filter only rewrites
+    messages; it never drops a record.
+    """
     with _install_lock:
-        if _installed:
-            return
-        for name in _LIBRARY_LOGGERS:
-            logging.getLogger(name).addFilter(RedactingFilter(PROCESS_REDACTOR))
-        _installed = True
+        for name in LIBRARY_LOGGERS:
+            library_logger = logging.getLogger(name)
+            if not any(_is_process_filter(f) for f in library_logger.filters):
+                library_logger.addFilter(RedactingFilter(PROCESS_REDACTOR))
+
+
+def _is_process_filter(candidate: object) -> bool:
+    return isinstance(candidate, RedactingFilter) and candidate.redactor is PROCESS_REDACTOR

@@ -97,7 +97,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Computed wait after failed attempt number `attempt` (1-based), jitter included."""
-        base = min(self.max_backoff, self.backoff_factor * (2 ** (attempt - 1)))
+        base = min(self.max_backoff, self.backoff_factor * 2.0 ** (attempt - 1))
         if self.jitter > 0:
             base += random.uniform(0, base * self.jitter)
         return min(self.max_backoff, base)

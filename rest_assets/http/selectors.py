@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jsonpath_ng.ext import parse as _jsonpath_parse
+from jsonpath_ng.ext.parser import parse as _jsonpath_parse
 
 __all__ = ["DataSelector", "JSONPath", "compile_path"]
 
@@ -108,10 +108,6 @@ class JSONPath:
         values = self._find(obj)
         return values[0] if values else default
 
-    def exists(self, obj: Any) -> bool:
-        """Whether the path matches at all (a null value counts as present)."""
-        return bool(self._find(obj))
-
     def __repr__(self) -> str:
         return f"JSONPath({self.expression!r})"
 
@@ -199,22 +195,10 @@ class DataSelector:
                         self._list_prefix = compile_path(prefix or "$")
                     break
 
-    @classmethod
-    def for_endpoint(cls, expression: str | None, path_has_placeholders: bool) -> DataSelector:
-        """dlt's single-entity rule: no selector + a path like `users/{id}` selects "$"."""
-        if expression is None and path_has_placeholders:
-            return cls("$")
-        return cls(expression)
-
     @property
     def chosen(self) -> str | None:
         """The path in use (the configured one, or the detected one after page one)."""
         return self._path.expression if self._path is not None else None
-
-    @property
-    def auto(self) -> bool:
-        """Whether the path was (or will be) auto-detected."""
-        return self.expression is None
 
     def select(self, body: Any) -> list[Any]:
         """The records in `body`."""

@@ -15,6 +15,7 @@ import requests
 from rest_assets.demo.server import LocalAPI, Request, Response
 from rest_assets.errors import AuthError, ConfigError, HTTPStatusError, MissingEnvVarError
 from rest_assets.http.auth import (
+    AUTH_TYPES,
     APIKeyAuth,
     AuthBase,
     BearerTokenAuth,
@@ -152,10 +153,13 @@ def test_register_auth(api: LocalAPI) -> None:
             return [self.key]
 
     register_auth("signed", SignedAuth)
-    sent = fetch(api, {"type": "signed", "app": "demo", "key": "${K}"}, env={"K": "kk11"})
-    assert sent.header("X-Sig") == "demo:kk11"
-    with pytest.raises(TypeError):
-        register_auth("bad", dict)  # type: ignore[arg-type]
+    try:
+        sent = fetch(api, {"type": "signed", "app": "demo", "key": "${K}"}, env={"K": "kk11"})
+        assert sent.header("X-Sig") == "demo:kk11"
+        with pytest.raises(TypeError):
+            register_auth("bad", dict)  # type: ignore[arg-type]
+    finally:
+        AUTH_TYPES.pop("signed", None)  # the registry is process-wide: leave it as found
 
 
 def test_secret_values() -> None:

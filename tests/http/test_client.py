@@ -20,11 +20,13 @@ from rest_assets.errors import (
     ResponseFormatError,
 )
 from rest_assets.http.auth import APIKeyAuth, BearerTokenAuth
-from rest_assets.http.client import RestClient, join_url, origin_of
+from rest_assets.http.client import RestClient
 from rest_assets.http.env import EnvResolver, references, resolve_deep, resolve_env
+from rest_assets.http.origins import origin_of
 from rest_assets.http.paginators import BasePaginator
 from rest_assets.http.request import RequestSpec
 from rest_assets.http.retry import RateLimiter, RetryPolicy
+from rest_assets.http.urls import join_url
 
 CANARY = "canary-Zq81-secret-value"
 

@@ -13,9 +13,11 @@ import requests
 
 from rest_assets.demo.server import LocalAPI, Request, Response
 from rest_assets.errors import PaginationLoopError, RestAssetsError
+from rest_assets.http.detector import detect_paginator
 from rest_assets.http.paginators import (
     PAGINATORS,
     BasePaginator,
+    HeaderCursorPaginator,
     HeaderLinkPaginator,
     JSONLinkPaginator,
     JSONResponseCursorPaginator,
@@ -24,7 +26,6 @@ from rest_assets.http.paginators import (
     SinglePagePaginator,
     StripePaginator,
     create_paginator,
-    detect_paginator,
     register_paginator,
     safe_url,
 )
@@ -752,3 +753,107 @@ def test_every_registered_paginator_copies_and_pickles(name: str) -> None:
     for clone in (copy.deepcopy(paginator), pickle.loads(pickle.dumps(paginator))):
         assert type(clone) is type(paginator)
         assert clone.describe() == paginator.describe()
+
+
+# --- to_config: the config each paginator came from ---------------------------------------
+
+ROUND_TRIP = [
+    SinglePagePaginator(),
+    JSONLinkPaginator(),
+    JSONLinkPaginator("['@odata.nextLink']"),
+    HeaderLinkPaginator(),
+    HeaderLinkPaginator("nxt"),
+    JSONResponseCursorPaginator(),
+    JSONResponseCursorPaginator("meta.next", cursor_param="after"),
+    JSONResponseCursorPaginator("next", cursor_body_path="query.cursor"),
+    HeaderCursorPaginator(),
+    HeaderCursorPaginator("X-Next", "from"),
+    StripePaginator(),
+    StripePaginator("after", "uid", "more"),
+    OffsetPaginator(limit=10),
+    OffsetPaginator(
+        limit=50,
+        offset=10,
+        offset_param="skip",
+        limit_param="take",
+        total_path=None,
+        maximum_offset=500,
+        stop_after_empty_page=False,
+    ),
+    OffsetPaginator(
+        limit=5, offset_body_path="page.offset", limit_body_path="page.size", has_more_path="more"
+    ),
+    PageNumberPaginator(),
+    PageNumberPaginator(
+        base_page=1, page=3, page_param="p", total_path="meta.pages", maximum_page=9
+    ),
+    PageNumberPaginator(page_body_path="paging.page", total_path=None, has_more_path="more"),
+]
+
+
+def _settings(paginator: BasePaginator) -> dict[str, Any]:
+    """Everything a paginator was configured with (compiled paths by their expression)."""
+    return {
+        name: getattr(value, "expression", value)
+        for name, value in vars(paginator).items()
+        if not name.startswith("_")
+    }
+
+
+def test_round_trip_covers_every_registered_paginator_class() -> None:
+    assert {type(p) for p in ROUND_TRIP} == set(PAGINATORS.values())
+
+
+@pytest.mark.parametrize("paginator", ROUND_TRIP, ids=repr)
+def test_to_config_builds_an_equal_paginator(paginator: BasePaginator) -> None:
+    config = paginator.to_config()
+    rebuilt = create_paginator(config)
+    assert type(rebuilt) is type(paginator)
+    assert _settings(rebuilt) == _settings(paginator)
+    assert rebuilt.to_config() == config
+    assert rebuilt.describe() == paginator.describe()
+
+
+def test_to_config_leaves_defaults_out() -> None:
+    assert JSONLinkPaginator().to_config() == {"type": "json_link"}
+    assert OffsetPaginator(limit=10).to_config() == {"type": "offset", "limit": 10}
+    assert PageNumberPaginator(base_page=1, page=1).to_config() == {
+        "type": "page_number",
+        "base_page": 1,
+    }
+    assert OffsetPaginator(limit=5, total_path=None, maximum_offset=20).to_config() == {
+        "type": "offset",
+        "limit": 5,
+        "total_path": None,
+        "maximum_offset": 20,
+    }
+
+
+class _OwnPaginator(BasePaginator):
+    def update_state(self, response: requests.Response, body: Any, records: list[Any]) -> None:
+        self.has_next_page = False
+
+    def update_request(self, request: RequestSpec) -> None:
+        return None
+
+
+def test_base_paginator_declares_the_optional_methods() -> None:
+    own = _OwnPaginator()
+    request = RequestSpec("GET", "http://127.0.0.1/x")
+    assert own.planned_requests(request, None) == []  # default: pages follow one by one
+    assert own.ends_here({}, []) is False
+    with pytest.raises(NotImplementedError, match="_OwnPaginator"):
+        own.to_config()
+
+
+def test_range_paginators_plan_the_remaining_pages_from_the_total() -> None:
+    offset = OffsetPaginator(limit=10)
+    request = RequestSpec("GET", "http://127.0.0.1/x")
+    offset.init_request(request)
+    assert offset.planned_requests(request) == []  # no total seen yet
+    offset.update_state(requests.Response(), {"total": 35}, [{}] * 10)
+    planned = offset.planned_requests(request)
+    assert [spec.params["offset"] for spec in planned] == [10, 20, 30]
+    assert [spec.params["offset"] for spec in offset.planned_requests(request, 2)] == [10, 20]
+    assert offset.current == 10  # planning left the paginator's state alone
+    assert offset.ends_here({}, []) and not offset.ends_here({}, [{}])

@@ -11,10 +11,10 @@ from rest_assets.http.redact import (
     PROCESS_REDACTOR,
     Redactor,
     install_library_log_redaction,
-    is_sensitive_param,
     redact_text,
     redact_url,
 )
+from rest_assets.http.sensitive import is_sensitive_name
 
 
 @pytest.mark.parametrize(
@@ -26,13 +26,13 @@ from rest_assets.http.redact import (
     ],
 )  # fmt: skip
 def test_sensitive_param_names(name: str) -> None:
-    assert is_sensitive_param(name)
+    assert is_sensitive_name(name)
     assert redact_url(f"https://h/p?{name}=VALUE1&page=2") == f"https://h/p?{name}=***&page=2"
 
 
 @pytest.mark.parametrize("name", ["page", "per_page", "q", "limit", "cursor", "monkey"])
 def test_ordinary_params_are_kept(name: str) -> None:
-    assert not is_sensitive_param(name)
+    assert not is_sensitive_name(name)
     assert redact_url(f"https://h/p?{name}=v") == f"https://h/p?{name}=v"
 
 
@@ -75,7 +75,7 @@ def test_redactor_masks_longest_value_first() -> None:
     redactor = Redactor(["secret", "secret-plus-more"])
     assert redactor.redact("v=secret-plus-more") == "v=***"
     redactor.add("later-added")
-    assert redactor("x later-added y") == "x *** y"
+    assert redactor.redact("x later-added y") == "x *** y"
     assert "later-added" in redactor.values
 
 

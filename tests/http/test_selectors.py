@@ -57,12 +57,12 @@ def test_plain_paths_skip_jsonpath() -> None:
         assert compile_path(expression).find(body) == slow
 
 
-def test_path_first_and_exists() -> None:
+def test_path_first_and_find() -> None:
     path = JSONPath("paging.next")
     assert path.first({"paging": {"next": None}}, "absent") is None
-    assert path.exists({"paging": {"next": None}})
+    assert path.find({"paging": {"next": None}}) == [None]  # a null value is present
     assert path.first({"paging": {}}, "absent") == "absent"
-    assert not path.exists({"paging": "str"})
+    assert path.find({"paging": "str"}) == []
     assert compile_path(path) is path
     with pytest.raises(ValueError, match="invalid JSONPath"):
         JSONPath("data[?(")
@@ -92,7 +92,7 @@ def test_records_path_detection(body: Any, path: str) -> None:
 
 def test_auto_detection_is_remembered_after_page_one() -> None:
     selector = DataSelector()
-    assert selector.auto and selector.chosen is None
+    assert selector.expression is None and selector.chosen is None
     assert selector.select({"items": ROWS, "extra": [{"z": 1}]}) == ROWS
     assert selector.chosen == "items"
     # page two has a bigger list elsewhere; the choice made on page one holds
@@ -115,15 +115,13 @@ def test_auto_detection_of_a_bare_list_and_a_single_object() -> None:
     assert single.chosen == "$"
 
 
-def test_for_endpoint_single_entity() -> None:
-    assert DataSelector.for_endpoint(None, path_has_placeholders=True).chosen == "$"
-    assert DataSelector.for_endpoint(None, path_has_placeholders=False).auto
-    explicit = DataSelector.for_endpoint("data", path_has_placeholders=True)
-    assert explicit.chosen == "data"
+def test_whole_body_selector_keeps_a_single_entity() -> None:
+    # what config's single-entity rule (a path naming a parent field selects "$") relies on:
     # "$" on a single-entity response keeps the whole object, even with lists inside it
     entity = {"id": 1, "comments": ROWS}
-    assert DataSelector.for_endpoint(None, True).select(entity) == [entity]
-    assert DataSelector.for_endpoint(None, False).select(entity) == ROWS
+    assert DataSelector("$").chosen == "$"
+    assert DataSelector("$").select(entity) == [entity]
+    assert DataSelector(None).select(entity) == ROWS
 
 
 def test_select_returns_the_body_list_itself() -> None:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rest_assets.config.models import NAME_PATTERN
+from rest_assets.config.names import name_from_path
 from rest_assets.config.references import env_reference
 from rest_assets.errors import ConfigError
 
@@ -161,7 +162,7 @@ def _dango_endpoint(item: Any, where: str, origin: str) -> dict[str, Any]:
     path = entry.pop("path", None) or entry.pop("endpoint", None)
     if not isinstance(path, str):
         raise ConfigError(f"{origin}: {where} needs a path, e.g. path: /orders")
-    name = entry.pop("name", None) or _name_from_path(path)
+    name = entry.pop("name", None) or name_from_path(path)
     endpoint: dict[str, Any] = {"path": path.lstrip("/")}
     for key in ("method", "params", "data_selector", "headers", "json", "data", "incremental"):
         if key in entry:
@@ -187,12 +188,6 @@ def _dango_paginator(spec: dict[str, Any]) -> dict[str, Any]:
         else:
             out[_DANGO_PAGINATION.get(key, key)] = value
     return out
-
-
-def _name_from_path(path: str) -> str:
-    parts = [p for p in re.split(r"[/]", path) if p and "{" not in p]
-    base = parts[-1] if parts else "resource"
-    return re.sub(r"\W+", "_", base.split(".")[0]).strip("_") or "resource"
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -1,0 +1,299 @@
+"""Paginators that count: an offset or a page number growing by a fixed step."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import requests
+
+from rest_assets.http.paginators.base import (
+    BasePaginator,
+    as_bool,
+    as_int,
+    config_of,
+    describe_call,
+    path_text,
+    set_body_path,
+    set_param,
+)
+from rest_assets.http.request import RequestSpec
+from rest_assets.http.selectors import compile_path
+
+# The stop conditions' constructor defaults, shared by offset and page_number.
+_STOP_DEFAULTS: dict[str, Any] = {
+    "total_path": "total",
+    "stop_after_empty_page": True,
+    "has_more_path": None,
+}
+
+
+class RangePaginator(BasePaginator):
+    """A number (offset or page) that grows by a fixed step until a stop condition holds.
+
+    Stop conditions, checked after every page: an empty page (`stop_after_empty_page`);
+    has_more false; the number reaching the total (the last total seen is remembered, so a
+    total that only page one carries, or that turns null, neither stops nor breaks
+    pagination); the number reaching the maximum.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        param: str | None,
+        body_path: str | None,
+        start: int,
+        step: int,
+        base: int,
+        maximum: int | None,
+        total_path: str | None,
+        stop_after_empty_page: bool,
+        has_more_path: str | None,
+    ) -> None:
+        super().__init__()
+        if param is not None and body_path is not None:
+            raise ValueError(f"{name}: give either the query parameter or the body path, not both")
+        if (
+            total_path is None
+            and maximum is None
+            and has_more_path is None
+            and not stop_after_empty_page
+        ):
+            raise ValueError(
+                f"{name}: nothing would ever stop it; set total_path, the maximum, "
+                f"has_more_path or stop_after_empty_page=True"
+            )
+        self.param = param
+        self.body_path = body_path
+        self.start = start
+        self.step = step
+        self.base = base
+        self.maximum = maximum
+        self.total_path = compile_path(total_path) if total_path else None
+        self.has_more_path = compile_path(has_more_path) if has_more_path else None
+        self.stop_after_empty_page = stop_after_empty_page
+        self.current = start
+        self.total: int | None = None
+
+    def init_request(self, request: RequestSpec) -> None:
+        self.has_next_page = True
+        self.current = self.start
+        self.total = None
+        self._write(request)
+
+    def _write(self, request: RequestSpec) -> None:
+        if self.body_path is not None:
+            set_body_path(request, self.body_path, self.current)
+        else:
+            set_param(request, self.param or "", self.current)
+
+    def update_request(self, request: RequestSpec) -> None:
+        self._write(request)
+
+    def _read_total(self, body: Any) -> int | None:
+        if self.total_path is not None:
+            total = as_int(self.total_path.first(body))
+            if total is not None and total >= 0:
+                self.total = total
+        return self.total
+
+    def _short_page(self, records: list[Any]) -> bool:
+        """Whether this page proves it is the last one without a total (offset only)."""
+        return False
+
+    def _stop_config(self) -> dict[str, Any]:
+        return {
+            "total_path": path_text(self.total_path),
+            "stop_after_empty_page": self.stop_after_empty_page,
+            "has_more_path": path_text(self.has_more_path),
+        }
+
+    def planned_requests(self, request: RequestSpec, limit: int | None = None) -> list[RequestSpec]:
+        """The requests of every remaining page, when the total is known (else [])."""
+        if not self.has_next_page or self.total is None:
+            return []
+        stop = self.total + self.base
+        if self.maximum is not None:
+            stop = min(stop, self.maximum)
+        planned: list[RequestSpec] = []
+        for value in range(self.current, stop, self.step):
+            if limit is not None and len(planned) >= limit:
+                break
+            spec = copy.copy(request)
+            saved, self.current = self.current, value
+            self._write(spec)
+            self.current = saved
+            planned.append(spec)
+        return planned
+
+    def ends_here(self, body: Any, records: list[Any]) -> bool:
+        """Whether a page fetched ahead is the last one (empty, or has_more false)."""
+        if self.stop_after_empty_page and not records:
+            return True
+        if self.has_more_path is not None:
+            return as_bool(self.has_more_path.first(body)) is False
+        return False
+
+    def update_state(self, response: requests.Response, body: Any, records: list[Any]) -> None:
+        if self.stop_after_empty_page and not records:
+            self.has_next_page = False
+            return
+        total = self._read_total(body)
+        has_more = (
+            as_bool(self.has_more_path.first(body)) if self.has_more_path is not None else None
+        )
+        self.current += self.step
+        self.has_next_page = not (
+            has_more is False
+            or (total is not None and self.current >= total + self.base)
+            or (self.maximum is not None and self.current >= self.maximum)
+            or (total is None and has_more is None and self._short_page(records))
+        )
+
+
+class OffsetPaginator(RangePaginator):
+    """offset/limit pagination. `total_path` (default "total") names the item count;
+    total_path=None relies on `maximum_offset`, `has_more_path` and empty pages. Without a
+    known total, a page shorter than `limit` is the last one."""
+
+    def __init__(
+        self,
+        limit: int,
+        offset: int = 0,
+        offset_param: str | None = None,
+        limit_param: str | None = None,
+        total_path: str | None = "total",
+        maximum_offset: int | None = None,
+        stop_after_empty_page: bool = True,
+        has_more_path: str | None = None,
+        offset_body_path: str | None = None,
+        limit_body_path: str | None = None,
+    ) -> None:
+        if as_int(limit) is None or int(limit) <= 0:
+            raise ValueError(f"offset: limit must be a positive integer, got {limit!r}")
+        if limit_param is not None and limit_body_path is not None:
+            raise ValueError("offset: give either limit_param or limit_body_path, not both")
+        super().__init__(
+            name="offset",
+            param=offset_param if offset_param is not None or offset_body_path else "offset",
+            body_path=offset_body_path,
+            start=offset,
+            step=int(limit),
+            base=0,
+            maximum=maximum_offset,
+            total_path=total_path,
+            stop_after_empty_page=stop_after_empty_page,
+            has_more_path=has_more_path,
+        )
+        self.limit = int(limit)
+        self.limit_param = limit_param if limit_param is not None or limit_body_path else "limit"
+        self.limit_body_path = limit_body_path
+
+    def _write(self, request: RequestSpec) -> None:
+        super()._write(request)
+        if self.limit_body_path is not None:
+            set_body_path(request, self.limit_body_path, self.limit)
+        else:
+            set_param(request, self.limit_param or "limit", self.limit)
+
+    def _short_page(self, records: list[Any]) -> bool:
+        return len(records) < self.limit
+
+    def to_config(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"limit": self.limit, "offset": self.start}
+        if self.body_path is not None:
+            values["offset_body_path"] = self.body_path
+        else:
+            values["offset_param"] = self.param
+        if self.limit_body_path is not None:
+            values["limit_body_path"] = self.limit_body_path
+        else:
+            values["limit_param"] = self.limit_param
+        values.update(self._stop_config())
+        values["maximum_offset"] = self.maximum
+        return config_of(
+            "offset",
+            values,
+            {
+                **_STOP_DEFAULTS,
+                "offset": 0,
+                "offset_param": "offset",
+                "limit_param": "limit",
+                "maximum_offset": None,
+            },
+        )
+
+    def describe(self) -> str:
+        return describe_call(
+            "offset",
+            limit=self.limit,
+            offset=self.start or None,
+            offset_param=self.param if self.body_path is None else None,
+            offset_body_path=self.body_path,
+            limit_param=self.limit_param if self.limit_body_path is None else None,
+            limit_body_path=self.limit_body_path,
+            total_path=path_text(self.total_path),
+            maximum_offset=self.maximum,
+            has_more_path=path_text(self.has_more_path),
+        )
+
+
+class PageNumberPaginator(RangePaginator):
+    """Page-number pagination starting at `page` (default `base_page`, 0 unless set).
+    `total_path` (default "total") names the number of pages; pagination stops once the
+    page number reaches `maximum_page` (that page is not requested)."""
+
+    def __init__(
+        self,
+        base_page: int = 0,
+        page: int | None = None,
+        page_param: str | None = None,
+        total_path: str | None = "total",
+        maximum_page: int | None = None,
+        stop_after_empty_page: bool = True,
+        has_more_path: str | None = None,
+        page_body_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            name="page_number",
+            param=page_param if page_param is not None or page_body_path else "page",
+            body_path=page_body_path,
+            start=base_page if page is None else page,
+            step=1,
+            base=base_page,
+            maximum=maximum_page,
+            total_path=total_path,
+            stop_after_empty_page=stop_after_empty_page,
+            has_more_path=has_more_path,
+        )
+        self.base_page = base_page
+
+    def to_config(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"base_page": self.base_page, "page": self.start}
+        if self.body_path is not None:
+            values["page_body_path"] = self.body_path
+        else:
+            values["page_param"] = self.param
+        values.update(self._stop_config())
+        values["maximum_page"] = self.maximum
+        defaults = {
+            **_STOP_DEFAULTS,
+            "base_page": 0,
+            "page": self.base_page,
+            "page_param": "page",
+            "maximum_page": None,
+        }
+        return config_of("page_number", values, defaults)
+
+    def describe(self) -> str:
+        return describe_call(
+            "page_number",
+            base_page=self.base_page,
+            page=self.start if self.start != self.base_page else None,
+            page_param=self.param if self.body_path is None else None,
+            page_body_path=self.body_path,
+            total_path=path_text(self.total_path),
+            maximum_page=self.maximum,
+            has_more_path=path_text(self.has_more_path),
+        )

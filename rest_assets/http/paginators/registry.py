@@ -1,0 +1,108 @@
+"""The paginator registry: type names to classes, and `create_paginator` from config values."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from rest_assets.http.paginators.base import BasePaginator, SinglePagePaginator
+from rest_assets.http.paginators.cursors import (
+    HeaderCursorPaginator,
+    JSONResponseCursorPaginator,
+    StripePaginator,
+)
+from rest_assets.http.paginators.links import HeaderLinkPaginator, JSONLinkPaginator
+from rest_assets.http.paginators.ranges import OffsetPaginator, PageNumberPaginator
+
+# What `create_paginator` takes: an instance, a config dict, a type name, a class, or None.
+PaginatorSpec = BasePaginator | Mapping[str, Any] | str | type[BasePaginator] | None
+
+PAGINATORS: dict[str, type[BasePaginator]] = {
+    "single_page": SinglePagePaginator,
+    "json_link": JSONLinkPaginator,
+    "json_response": JSONLinkPaginator,  # dlt's deprecated alias of json_link
+    "header_link": HeaderLinkPaginator,
+    "header_cursor": HeaderCursorPaginator,
+    "offset": OffsetPaginator,
+    "page_number": PageNumberPaginator,
+    "cursor": JSONResponseCursorPaginator,
+    "stripe": StripePaginator,
+}
+
+
+def register_paginator(name: str, cls: type[BasePaginator]) -> None:
+    """Make `cls` available to `create_paginator` as `{"type": name, ...}` or `name`."""
+    if not (isinstance(cls, type) and issubclass(cls, BasePaginator)):
+        raise TypeError(f"register_paginator({name!r}, ...): {cls!r} is not a BasePaginator")
+    PAGINATORS[name] = cls
+
+
+def _accepted_parameters(cls: type[BasePaginator]) -> tuple[list[str], bool]:
+    """The keyword parameters `cls()` takes, and whether it takes any (**kwargs)."""
+    names: list[str] = []
+    open_ended = False
+    for param in inspect.signature(cls.__init__).parameters.values():
+        if param.name == "self":
+            continue
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            open_ended = True
+        elif param.kind is not inspect.Parameter.VAR_POSITIONAL:
+            names.append(param.name)
+    return names, open_ended
+
+
+def _known_types() -> str:
+    return ", ".join(sorted([*PAGINATORS, "auto"]))
+
+
+def create_paginator(spec: PaginatorSpec) -> BasePaginator | None:
+    """A fresh paginator from a config value; None means "auto-detect from the first page".
+
+    Accepts None / "auto", a type name ("header_link"), a dict with `type` and the
+    paginator's parameters (named as dlt names them), a registered class, or an instance
+    (deep-copied, so each `paginate()` run starts from clean state).
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, BasePaginator):
+        return copy.deepcopy(spec)
+    if isinstance(spec, type) and issubclass(spec, BasePaginator):
+        return spec()
+    kind, params = _kind_and_params(spec)
+    if kind == "auto":
+        return None
+    cls = PAGINATORS.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown paginator type {kind!r}; known types: {_known_types()}")
+    return _build(kind, cls, params)
+
+
+def _kind_and_params(spec: object) -> tuple[str, dict[str, Any]]:
+    """The type name and the parameters of a string or dict spec."""
+    if isinstance(spec, str):
+        return spec.strip(), {}
+    if isinstance(spec, Mapping):
+        params = dict(spec)
+        kind = params.pop("type", None)
+        if not isinstance(kind, str):
+            raise ValueError(f"a paginator needs a 'type': one of {_known_types()}")
+        return kind.strip(), params
+    raise ValueError(f"cannot make a paginator from {type(spec).__name__}")
+
+
+def _build(kind: str, cls: type[BasePaginator], params: dict[str, Any]) -> BasePaginator:
+    accepted, open_ended = _accepted_parameters(cls)
+    unknown = sorted(key for key in params if key not in accepted)
+    if unknown and not open_ended:
+        raise ValueError(
+            f"paginator {kind!r} does not take {', '.join(unknown)}; "
+            f"accepted parameters: {', '.join(accepted) or '(none)'}"
+        )
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(
+            f"paginator {kind!r}: {exc}; accepted parameters: {', '.join(accepted)}"
+        ) from exc
