@@ -249,19 +249,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _print_sample(database: str) -> None:
-    import duckdb
+    from rest_assets.load import demo_sample
 
-    con = duckdb.connect(database, read_only=True)
-    try:
-        sql = (
-            "SELECT p.author__name AS author, count(*) AS comments FROM raw_blog.comments c "
-            "JOIN raw_blog.posts p ON p.id = c.post_id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-        )
-        print(f"sample query: {sql}")
-        for author, comments in con.execute(sql).fetchall():
-            print(f"  {author:<10} {comments}")
-    finally:
-        con.close()
+    sql, rows = demo_sample(database)
+    print(f"sample query: {sql}")
+    for author, comments in rows:
+        print(f"  {author:<10} {comments}")
 
 
 def _serve_ui(database: str, port: int) -> int:

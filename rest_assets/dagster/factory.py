@@ -18,7 +18,7 @@ from rest_assets.config.load import load_project, parse_project, source_from_dic
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
 from rest_assets.dagster.checks import checks_for, freshness_policy_for
-from rest_assets.dagster.io_manager import DuckDBIOManager
+from rest_assets.dagster.io_manager import DuckDBIOManager, StagedTable
 from rest_assets.dagster.naming import asset_key, check_collisions, schema_name, table_name
 from rest_assets.dagster.outputs import output_assets_for
 from rest_assets.dagster.partitions import (
@@ -30,7 +30,6 @@ from rest_assets.dagster.runtime import IO_MANAGER_KEY, extract
 from rest_assets.extract.incremental import IncrementalSpec
 from rest_assets.extract.plan import ResourcePlan, plan_source
 from rest_assets.http.redact import redact_url
-from rest_assets.load.staging import StagedTable
 
 DEFAULT_DATABASE = "warehouse.duckdb"
 

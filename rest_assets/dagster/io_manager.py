@@ -2,9 +2,9 @@
 
 Outputs:
 
-- a :class:`~rest_assets.load.staging.StagedTable` is committed to ``StagedTable.schema`` /
-  ``StagedTable.table`` with :func:`rest_assets.load.writer.commit` (one transaction); the
-  staged files are removed afterwards, whether the commit succeeded or not;
+- a :class:`StagedTable` is committed as its load spec says (schema, table, disposition...)
+  with :func:`rest_assets.load.commit` (one transaction); the staged files are removed
+  afterwards, whether the commit succeeded or not;
 - a pandas DataFrame (or pyarrow Table) from a user asset replaces the table
   ``<key prefix joined with "_">.<last key part>`` (schema ``main``, DuckDB's default, for
   a one-part key) in one transaction;
@@ -24,27 +24,26 @@ Input metadata ``columns`` (a list of names) limits the columns read.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
-from rest_assets.load.schema import quote_ident
-from rest_assets.load.staging import StagedTable
-from rest_assets.load.writer import (
+from rest_assets.load import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MEMORY_LIMIT,
     LoadResult,
+    StagedLoad,
     commit,
-    connect,
     format_table_name,
     parse_table_name,
     read_table,
+    replace_table,
     table_exists,
 )
 
@@ -53,6 +52,22 @@ if TYPE_CHECKING:  # imported when used: pandas alone adds ~0.4 s to every run's
     import pyarrow as pa
 
 TABLE_NAME_KEY = "dagster/table_name"
+
+
+@dataclass
+class StagedTable:
+    """What an extraction asset returns: its staged load, and what the IO manager adds.
+
+    The IO manager commits ``load`` in one transaction (with its own ``lock_timeout`` and
+    ``memory_limit``), removes the staged files and adds ``metadata`` (pages, requests,
+    cursor, ...) to the materialization. ``on_commit`` runs after the commit (e.g. adding
+    dynamic partitions for the rows that just landed); the mapping it returns is added to the
+    metadata too.
+    """
+
+    load: StagedLoad
+    metadata: dict[str, Any] = field(default_factory=dict)
+    on_commit: Callable[[LoadResult], Mapping[str, Any] | None] | None = None
 
 
 def _is_frame(obj: Any) -> bool:
@@ -116,26 +131,13 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             )
 
     def _commit_staged(self, context: dg.OutputContext, staged: StagedTable) -> None:
+        spec = dataclasses.replace(
+            staged.load.spec, lock_timeout=self.lock_timeout, memory_limit=self.memory_limit
+        )
         try:
-            result = commit(
-                self.database,
-                staged.schema,
-                staged.table,
-                staged.staging,
-                write_disposition=staged.write_disposition,
-                primary_key=staged.primary_key,
-                columns=staged.columns,
-                max_table_nesting=staged.max_table_nesting,
-                nested_as_json=staged.nested_as_json,
-                load_id=staged.load_id,
-                lock_timeout=self.lock_timeout,
-                partition_key=staged.partition_key,
-                replace_partitions=staged.replace_partitions,
-                memory_limit=self.memory_limit,
-                ledger=staged.ledger,
-            )
+            result = commit(self.database, staged.load.staging, spec)
         finally:
-            staged.staging.cleanup()
+            staged.load.staging.cleanup()
         extra: dict[str, Any] = {}
         if staged.on_commit is not None:
             # the data is committed: a failing hook must not fail the run (and so hold back
@@ -146,7 +148,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
                 context.log.warning(f"after loading {result.table_name}: {exc}")
         context.log.info(
             f"{result.table_name}: {result.rows_written} rows written "
-            f"({staged.write_disposition}), {result.row_count} rows in table"
+            f"({spec.write_disposition}), {result.row_count} rows in table"
         )
         context.add_output_metadata(
             {
@@ -160,45 +162,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
 
     def _replace_frame(self, context: dg.OutputContext, frame: pd.DataFrame | pa.Table) -> None:
         schema, table = table_for_key(context.asset_key)
-        con = connect(self.database, lock_timeout=self.lock_timeout)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                catalog = str(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-                target = f"{quote_ident(catalog)}.{quote_ident(schema)}.{quote_ident(table)}"
-                con.execute(
-                    f"CREATE SCHEMA IF NOT EXISTS {quote_ident(catalog)}.{quote_ident(schema)}"
-                )
-                con.register("__ra_frame", frame)
-                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM __ra_frame")
-                con.unregister("__ra_frame")
-                rows = int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])  # type: ignore[index]
-                columns = [
-                    (str(n), str(t))
-                    for n, t in con.execute(
-                        "SELECT column_name, data_type FROM duckdb_columns() "
-                        "WHERE database_name = ? AND lower(schema_name) = lower(?) "
-                        "AND lower(table_name) = lower(?) "
-                        "ORDER BY column_index",
-                        [catalog, schema, table],
-                    ).fetchall()
-                ]
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):  # may already be aborted
-                    con.execute("ROLLBACK")
-                raise
-        finally:
-            con.close()
-        result = LoadResult(
-            row_count=rows,
-            rows_written=rows,
-            columns=columns,
-            child_tables={},
-            table_name=format_table_name(schema, table),
-            schema=schema,
-            table=table,
-        )
+        result = replace_table(self.database, schema, table, frame, lock_timeout=self.lock_timeout)
         context.add_output_metadata(self._metadata(result))
 
     @staticmethod

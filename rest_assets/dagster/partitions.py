@@ -44,8 +44,8 @@ from rest_assets.extract.incremental import (
 )
 from rest_assets.extract.parent_cursors import ParentCursors
 from rest_assets.extract.plan import ResourcePlan
+from rest_assets.load import LOAD_ID, LoadResult
 from rest_assets.load.reader import read_parent_rows
-from rest_assets.load.writer import LOAD_ID, LoadResult
 
 _TIME_TYPES = {
     "hourly": dg.HourlyPartitionsDefinition,

@@ -15,6 +15,7 @@ import dagster as dg
 from rest_assets.config.models import IncrementalParam, SourceConfig
 from rest_assets.dagster.guard import guarded_partition, ledger_entry, reconcile
 from rest_assets.dagster.incremental_run import run_extractor
+from rest_assets.dagster.io_manager import StagedTable
 from rest_assets.dagster.naming import schema_name, table_name
 from rest_assets.dagster.parents import parent_rows, parent_rows_for_key
 from rest_assets.dagster.partitions import run_scope
@@ -24,8 +25,7 @@ from rest_assets.extract.records import ResourceExtractor, auth_spec, paginator_
 from rest_assets.heap import frozen_heap
 from rest_assets.http.client import RestClient
 from rest_assets.http.retry import RateLimiter, RetryPolicy
-from rest_assets.load import tempdirs
-from rest_assets.load.staging import StagedTable, StagingArea, new_load_id
+from rest_assets.load import LoadSpec, StagedLoad, StagingArea, new_load_id, tempdirs
 
 IO_MANAGER_KEY = "io_manager"
 
@@ -97,8 +97,7 @@ def extract(
     }
     if scope.tracker is not None:
         metadata["records_new"] = scope.tracker.kept
-    return StagedTable(
-        staging=staging,
+    spec = LoadSpec(
         schema=schema_name(source),
         table=table_name(resource),
         write_disposition=scope.write_disposition,  # type: ignore[arg-type]
@@ -107,12 +106,11 @@ def extract(
         max_table_nesting=resource.max_table_nesting,
         nested_as_json=resource.nested_as_json,
         load_id=load_id,
-        metadata=metadata,
         partition_key=scope.partition_key,
         replace_partitions=scope.replace_partitions,
-        on_commit=scope.on_commit,
         ledger=ledger_entry(partition, follows, metadata) if partition is not None else None,
     )
+    return StagedTable(StagedLoad(staging, spec), metadata=metadata, on_commit=scope.on_commit)
 
 
 def _stateful(plan: ResourcePlan) -> bool:

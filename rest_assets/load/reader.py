@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from rest_assets.errors import RestAssetsError
-from rest_assets.load.writer import _table_columns, _table_name, connect, quote_ident
+from rest_assets.load.catalog import Catalog
+from rest_assets.load.connection import connection
+from rest_assets.load.sql import quote_ident
 
 
 class ParentTableError(RestAssetsError):
@@ -47,16 +48,15 @@ def read_parent_rows(
             f"{where}: table {schema}.{table} does not exist yet (no DuckDB file at "
             f"{database}); materialize the parent asset first (or select both in one run)"
         )
-    con = connect(database, read_only=True)
-    try:
-        (catalog,) = con.execute("SELECT current_database()").fetchone() or ("",)
-        actual = _table_name(con, str(catalog), schema, table)
+    with connection(database, read_only=True) as con:
+        catalog = Catalog(con)
+        actual = catalog.table_name(schema, table)
         if actual is None:
             raise ParentTableMissingError(
                 f"{where}: table {schema}.{table} does not exist yet; materialize the parent "
                 "asset first (or select both in one run)"
             )
-        columns = {n.lower(): (n, t) for n, t in _table_columns(con, str(catalog), schema, actual)}
+        columns = {n.lower(): (n, t) for n, t in catalog.columns(schema, actual)}
         if load_id_column.lower() not in columns:
             raise ParentTableError(
                 f"{where}: table {schema}.{table} has no {load_id_column} column; it was not "
@@ -66,22 +66,19 @@ def read_parent_rows(
         params: list[Any] = []
         decode: list[bool] = []
         for path in fields:
-            expr, pointer = _field_expr(con, str(catalog), schema, actual, columns, path, where)
+            expr, pointer = _field_expr(catalog, schema, actual, columns, path, where)
             exprs.append(expr)
             decode.append(pointer is not None)
             if pointer is not None:
                 params.append(pointer)
         load_col = quote_ident(columns[load_id_column.lower()][0])
-        target = f"{quote_ident(str(catalog))}.{quote_ident(schema)}.{quote_ident(actual)}"
-        sql = f"SELECT {', '.join([*exprs, load_col])} FROM {target}"
+        sql = f"SELECT {', '.join([*exprs, load_col])} FROM {catalog.qualified(schema, actual)}"
         if after_load_id:
             sql += f" WHERE {load_col} > ?"
             params.append(after_load_id)
         # rowid keeps the order rows were written in within one load.
         sql += f" ORDER BY {load_col}, rowid"
         rows = con.execute(sql, params).fetchall()
-    finally:
-        con.close()
     if any(decode):
         rows = [
             tuple(
@@ -95,8 +92,7 @@ def read_parent_rows(
 
 
 def _field_expr(
-    con: duckdb.DuckDBPyConnection,
-    catalog: str,
+    catalog: Catalog,
     schema: str,
     table: str,
     columns: dict[str, tuple[str, str]],
@@ -127,7 +123,7 @@ def _field_expr(
     for size in range(len(segments), 0, -1):
         names = [s for s in segments[:size] if isinstance(s, str)]
         child = f"{table}__{'__'.join(names)}"
-        if names and _table_name(con, catalog, schema, child) is not None:
+        if names and catalog.table_name(schema, child) is not None:
             raise ParentTableError(
                 f"{where}: parent field {shown} is inside a list that was loaded as child table "
                 f"{schema}.{child}; keep it as JSON on the parent (nested_as_json: true or a "
