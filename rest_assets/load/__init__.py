@@ -13,11 +13,11 @@ call the functions exported here and never open DuckDB themselves.
   :mod:`rest_assets.load.tempdirs` for a run's temporary directories.
 """
 
-from rest_assets.load.columns import LIST_IDX, LOAD_ID, PARENT_ID, ROOT_ID, ROW_ID
+from rest_assets.load.columns import LOAD_ID
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT
 from rest_assets.load.errors import ConcurrentLoadError, DatabaseLockedError, LoadError
 from rest_assets.load.frames import replace_table
-from rest_assets.load.ledger import LedgerEntry, LedgerRow, read_newest
+from rest_assets.load.ledger import LedgerEntry, read_newest
 from rest_assets.load.reader import ParentTableError, ParentTableMissingError, read_parent_rows
 from rest_assets.load.reads import (
     KeyDuplicates,
@@ -30,7 +30,6 @@ from rest_assets.load.reads import (
     table_exists,
 )
 from rest_assets.load.spec import (
-    WRITE_DISPOSITIONS,
     LoadResult,
     LoadSpec,
     StagedLoad,
@@ -44,18 +43,12 @@ from rest_assets.load.transaction import commit
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_MEMORY_LIMIT",
-    "LIST_IDX",
     "LOAD_ID",
-    "PARENT_ID",
-    "ROOT_ID",
-    "ROW_ID",
-    "WRITE_DISPOSITIONS",
     "ConcurrentLoadError",
     "DatabaseLockedError",
     "KeyDuplicates",
     "KeyNulls",
     "LedgerEntry",
-    "LedgerRow",
     "LoadError",
     "LoadResult",
     "LoadSpec",

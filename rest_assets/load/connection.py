@@ -1,10 +1,10 @@
 """DuckDB connections: the one place rest-assets opens a DuckDB database.
 
 Only one process can write a DuckDB file, and a second one fails at once with "Could not set
-lock". :func:`connect` retries with exponential backoff (and jitter) until the lock timeout,
-so writers in other processes take turns; :func:`connection` is the same as a context
-manager that closes the connection. :func:`tune_for_commit` holds the session settings of a
-commit, :func:`scratch_connection` opens the in-memory connections the staging probe uses.
+lock". :func:`connection` retries with exponential backoff (and jitter) until the lock
+timeout, so writers in other processes take turns, and closes the connection on exit.
+:func:`tune_for_commit` holds the session settings of a commit, :func:`scratch_connection`
+opens the in-memory connections the staging probe uses.
 """
 
 from __future__ import annotations
@@ -37,18 +37,13 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "could not set lock" in text or "conflicting lock" in text
 
 
-def connect(
+def _connect(
     database: PathOrStr,
     *,
     read_only: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file, retrying with exponential backoff while another process holds its lock.
-
-    Raises :class:`DatabaseLockedError` after ``lock_timeout`` seconds. Parent directories are
-    created for a writable connection. A read-only connection to a file this process already
-    has open read-write shares that instance (DuckDB refuses a second configuration).
-    """
+    """Open a DuckDB file, retrying while another process holds its lock (see `connection`)."""
     path = Path(database)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +78,15 @@ def connection(
     read_only: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """:func:`connect`, closed on exit (an open transaction is discarded with it)."""
-    con = connect(database, read_only=read_only, lock_timeout=lock_timeout)
+    """A connection to a DuckDB file, closed on exit (an open transaction is discarded).
+
+    Opening retries with exponential backoff while another process holds the file's lock
+    and raises :class:`DatabaseLockedError` after ``lock_timeout`` seconds. Parent
+    directories are created for a writable connection. A read-only connection to a file
+    this process already has open read-write shares that instance (DuckDB refuses a second
+    configuration).
+    """
+    con = _connect(database, read_only=read_only, lock_timeout=lock_timeout)
     try:
         yield con
     finally:

@@ -48,6 +48,5 @@ def replace_table(
         columns=columns,
         child_tables={},
         table_name=format_table_name(schema, table),
-        schema=schema,
         table=table,
     )

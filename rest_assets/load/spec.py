@@ -105,11 +105,6 @@ class StagedLoad:
     staging: StagingArea
     spec: LoadSpec
 
-    @property
-    def rows(self) -> int:
-        """Records staged so far."""
-        return self.staging.rows
-
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -126,6 +121,5 @@ class LoadResult:
     columns: list[tuple[str, str]]
     child_tables: dict[str, int]
     table_name: str
-    schema: str = ""
-    table: str = ""
+    table: str = ""  # as created (names match case-insensitively)
     load_id: str = ""

@@ -47,8 +47,8 @@ def _default(value: Any) -> Any:
 class StagingArea:
     """A directory of staged batches: ``write(records)`` adds one JSON-array file per batch.
 
-    Nothing is kept in memory after a write but the file path and the counters ``rows``,
-    ``files`` and ``batches``. Without a directory a private temporary one is created (and
+    Nothing is kept in memory after a write but the file paths and the counter ``rows``.
+    Without a directory a private temporary one is created (and
     removed by :meth:`cleanup`); with one, only the files this area wrote are removed.
     Used as a context manager, it cleans up on exit. With ``infer_schema`` (the default) the
     files' DuckDB schema is inferred in the background while batches arrive; see
@@ -59,7 +59,6 @@ class StagingArea:
         self,
         directory: Path | str | None = None,
         *,
-        prefix: str = "batch",
         infer_schema: bool = True,
     ) -> None:
         if directory is None:
@@ -70,11 +69,10 @@ class StagingArea:
             self._owns_directory = not self.directory.exists()
             self.directory.mkdir(parents=True, exist_ok=True)
         # a random part keeps areas sharing one directory (parallel runs) apart
-        self._stem = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self._stem = f"batch-{uuid.uuid4().hex[:12]}"
         self._files: list[Path] = []
         self._file_rows: list[int] = []
         self.rows = 0
-        self.batches = 0
         self.has_fields = False
         self._probe = SchemaProbe() if infer_schema else None
         self._probed_files: int | None = None
@@ -98,7 +96,6 @@ class StagingArea:
         self._files.append(path)
         self._file_rows.append(len(records))
         self.rows += len(records)
-        self.batches += 1
         # stops at the first non-empty record: records made only of {} need another read path
         self.has_fields = self.has_fields or any(records)
         if self._probe is not None:
@@ -151,7 +148,4 @@ class StagingArea:
         self.cleanup()
 
     def __repr__(self) -> str:
-        return (
-            f"StagingArea({str(self.directory)!r}, rows={self.rows}, "
-            f"files={len(self._files)}, batches={self.batches})"
-        )
+        return f"StagingArea({str(self.directory)!r}, rows={self.rows}, files={len(self._files)})"

@@ -368,7 +368,6 @@ class _Load:
             columns=columns,
             child_tables=children,
             table_name=format_table_name(self.schema, name),
-            schema=self.schema,
             table=name,
             load_id=self.load_id,
         )
