@@ -87,7 +87,7 @@ def plan_tables(
     """The root table's plan, then its child tables' (depth first), for the staged records
     in relation ``source`` (which has the row position and row id columns too)."""
     planner = _Planner(spec, names)
-    planner.level(spec.table, source, [], columns, spec.max_table_nesting, parent=None)
+    planner.level(_Level(spec.table, source, spec.max_table_nesting, True), columns)
     return planner.plans
 
 
@@ -121,6 +121,40 @@ def _dedupe_names(cols: list[FlatColumn]) -> list[FlatColumn]:
     return cols
 
 
+@dataclass(frozen=True)
+class _Level:
+    """One table being planned: where its rows come from and how deep it may still nest."""
+
+    table: str
+    source: str  # relation holding the rows (the staged records, or a child's unnest view)
+    remaining: int | None  # nesting levels left (None: no limit)
+    is_root: bool
+    statements: tuple[str, ...] = ()  # creating `source`, for a child
+
+
+@dataclass
+class _Walked:
+    """What walking a level's columns found: flat columns, and list fields (child tables)."""
+
+    flat: list[FlatColumn] = field(default_factory=list)
+    lists: list[_ListColumn] = field(default_factory=list)
+
+
+_ROOT_META = [(ROW_ID, ROW_ID, "VARCHAR")]
+_CHILD_META = [
+    (PARENT_ID, PARENT_ID, "VARCHAR"),
+    (LIST_IDX, LIST_IDX, "BIGINT"),
+    (ROOT_ID, ROOT_ID, "VARCHAR"),
+    (ROW_ID, ROW_ID, "VARCHAR"),
+]
+_CHILD_SELECT = [
+    f"{PARENT} AS {PARENT_ID}",
+    f"{IDX} AS {LIST_IDX}",
+    f"{ROOT} AS {ROOT_ID}",
+    f"{RID} AS {ROW_ID}",
+]
+
+
 class _Planner:
     def __init__(self, spec: LoadSpec, names: TempNames) -> None:
         self.spec = spec
@@ -128,54 +162,35 @@ class _Planner:
         self.hints = {k.lower(): v for k, v in spec.column_specs.items()}
         self.plans: list[TablePlan] = []
 
-    def level(
-        self,
-        table: str,
-        source: str,
-        statements: list[str],
-        cols: list[SourceColumn],
-        remaining: int | None,
-        parent: str | None,
-    ) -> None:
-        """Plan one table from the columns of ``source``, then its list fields' tables."""
-        is_root = parent is None
-        flat_cols: list[FlatColumn] = []
-        lists: list[_ListColumn] = []
-        for name, expr, dtype in cols:
-            self.walk(name, expr, dtype, remaining, is_root, flat_cols, lists)
-        flat_cols = _dedupe_names(flat_cols)
+    def level(self, level: _Level, cols: list[SourceColumn]) -> None:
+        """Plan one table from the columns of its source, then its list fields' tables."""
+        walked = _Walked()
+        for col in cols:
+            self.walk(col, level.remaining, level.is_root, walked)
+        flat_cols = _dedupe_names(walked.flat)
         select = [f"{c.expr} AS {quote_ident(c.name)}" for c in flat_cols]
-        if is_root:
+        if level.is_root:
             select.append(f"{RID} AS {ROW_ID}")
-            meta = [(ROW_ID, ROW_ID, "VARCHAR")]
+            meta = list(_ROOT_META)
             if self.spec.partition_key is not None:
                 meta.append((PARTITION_COLUMN, quote_literal(self.spec.partition_key), "VARCHAR"))
             qualify = self.merge_dedup(flat_cols)
         else:
-            select += [
-                f"{PARENT} AS {PARENT_ID}",
-                f"{IDX} AS {LIST_IDX}",
-                f"{ROOT} AS {ROOT_ID}",
-                f"{RID} AS {ROW_ID}",
-            ]
-            meta = [
-                (PARENT_ID, PARENT_ID, "VARCHAR"),
-                (LIST_IDX, LIST_IDX, "BIGINT"),
-                (ROOT_ID, ROOT_ID, "VARCHAR"),
-                (ROW_ID, ROW_ID, "VARCHAR"),
-            ]
+            select += _CHILD_SELECT
+            meta = list(_CHILD_META)
             qualify = ""
         flat = self.names("flat")
         # A view, not a copy: the projection is cheap and DuckDB evaluates it while inserting,
         # so the rows are not held twice. A merge's dedup (a window) is computed once instead.
         kind = "TABLE" if qualify else "VIEW"
-        create = f"CREATE TEMP {kind} {flat} AS SELECT {', '.join(select)} FROM {source}{qualify}"
-        self.plans.append(
-            TablePlan(table, flat, is_root, [*statements, create], flat_cols, list(meta))
+        create = (
+            f"CREATE TEMP {kind} {flat} AS SELECT {', '.join(select)} FROM {level.source}{qualify}"
         )
-        kept_rows = flat if is_root and qualify else None
-        for lst in lists:
-            self.child(table, source, kept_rows, lst, is_root)
+        statements = [*level.statements, create]
+        self.plans.append(TablePlan(level.table, flat, level.is_root, statements, flat_cols, meta))
+        kept_rows = flat if level.is_root and qualify else None
+        for lst in walked.lists:
+            self.child(level, kept_rows, lst)
 
     def merge_dedup(self, flat_cols: list[FlatColumn]) -> str:
         """A merge keeps the last staged record of each key: the QUALIFY clause doing it."""
@@ -198,56 +213,42 @@ class _Planner:
             f" ORDER BY {POS}"
         )
 
-    def walk(
-        self,
-        name: str,
-        expr: str,
-        dtype: DuckDBPyType,
-        remaining: int | None,
-        is_root: bool,
-        flat: list[FlatColumn],
-        lists: list[_ListColumn],
-    ) -> None:
-        """One staged column: flattened into ``flat``, or a list field into ``lists``."""
+    def walk(self, col: SourceColumn, remaining: int | None, is_root: bool, out: _Walked) -> None:
+        """One staged column: flattened into ``out.flat``, or a list field into ``out.lists``."""
+        name, expr, dtype = col
         hint = self.hints.get(name.lower()) if is_root else None
         typed = hint is not None and hint.duckdb_type is not None  # a type stops flattening
         kind = dtype.id
         if kind == "struct" and dtype.children and not typed and remaining != 0:
             for field_name, field_type in _children(dtype):
-                self.walk(
+                nested = (
                     f"{name}__{field_name}",
                     f"struct_extract({expr}, {quote_literal(field_name)})",
                     field_type,
-                    _dec(remaining),
-                    is_root,
-                    flat,
-                    lists,
                 )
+                self.walk(nested, _dec(remaining), is_root, out)
         elif kind == "list" and not typed and remaining != 0 and not self.spec.nested_as_json:
-            lists.append(_ListColumn(name, expr, _children(dtype)[0][1], _dec(remaining)))
+            out.lists.append(_ListColumn(name, expr, _children(dtype)[0][1], _dec(remaining)))
         elif kind in ("struct", "list", "map", "array", "union"):
-            flat.append(FlatColumn(name, f"to_json({expr})", is_json=True))
+            out.flat.append(FlatColumn(name, f"to_json({expr})", is_json=True))
         else:
-            flat.append(FlatColumn(name, expr))
+            out.flat.append(FlatColumn(name, expr))
 
-    def child(
-        self,
-        parent_table: str,
-        parent_source: str,
-        kept_rows: str | None,
-        lst: _ListColumn,
-        parent_is_root: bool,
-    ) -> None:
-        """The child table of one list field: a view unnesting it, planned as a level."""
+    def child(self, parent: _Level, kept_rows: str | None, lst: _ListColumn) -> None:
+        """The child table of one list field: a view unnesting it, planned as a level.
+
+        ``kept_rows`` (a merge) holds the parent rows that survive de-duplication: only
+        their list items become child rows.
+        """
         source = self.names("src")
-        root = RID if parent_is_root else ROOT
+        root = RID if parent.is_root else ROOT
         where = f" WHERE {RID} IN (SELECT {ROW_ID} FROM {kept_rows})" if kept_rows else ""
         view = (
             f"CREATE TEMP VIEW {source} AS SELECT "
             f"md5({PARENT} || '/' || {IDX}::VARCHAR) AS {RID}, {PARENT}, {ROOT}, {IDX}, "
             f"{VALUE} FROM (SELECT {RID} AS {PARENT}, {root} AS {ROOT}, "
             f"unnest({lst.expr}) AS {VALUE}, unnest(range(len({lst.expr}))) AS {IDX} "
-            f"FROM {parent_source}{where})"
+            f"FROM {parent.source}{where})"
         )
         element = lst.element
         cols: list[SourceColumn]
@@ -259,7 +260,8 @@ class _Planner:
             ]
         else:
             cols = [("value", VALUE, element)]
-        self.level(f"{parent_table}__{lst.name}", source, [view], cols, lst.remaining, parent_table)
+        table = f"{parent.table}__{lst.name}"
+        self.level(_Level(table, source, lst.remaining, False, (view,)), cols)
 
 
 # ----------------------------------------------------------------- columns of a flat relation
