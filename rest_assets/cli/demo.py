@@ -10,14 +10,10 @@ from pathlib import Path
 
 from rest_assets.cli.materialize import materialize, print_rows
 from rest_assets.demo.api import DemoAPI
-from rest_assets.load.reader import sample_query
+from rest_assets.load import demo_sample
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "sources.yml"
 DEMO_LOCATION = "rest_assets.demo.definitions"
-SAMPLE_SQL = (
-    "SELECT p.author__name AS author, count(*) AS comments FROM raw_blog.comments c "
-    "JOIN raw_blog.posts p ON p.id = c.post_id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print_rows(rows)
         if not ok:
             return 1
-        print(f"sample query: {SAMPLE_SQL}")
-        for author, comments in sample_query(database, SAMPLE_SQL):
+        sql, sample = demo_sample(database)
+        print(f"sample query: {sql}")
+        for author, comments in sample:
             print(f"  {author:<10} {comments}")
         if args.ui:
             return _serve_ui(database, args.port)

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from rest_assets.config.models import ResourceConfig, SourceConfig
 from rest_assets.dagster.naming import schema_name, table_name
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.load.schema import quote_ident
-from rest_assets.load.writer import connect
+from rest_assets.load import key_duplicates, key_nulls
 
 UNIQUE_CHECK = "primary_key_unique"
 NOT_NULL_CHECK = "primary_key_not_null"
@@ -102,32 +99,21 @@ def unique_result(
     database: str, schema: str, table: str, columns: Sequence[str]
 ) -> dg.AssetCheckResult:
     """Pass when no primary key value appears twice; metadata counts and samples duplicates."""
-    keys = ", ".join(quote_ident(c) for c in columns)
-    with _Table(database, schema, table) as target:
-        if target.missing:
-            return _no_table(schema, table)
-        absent = target.absent(columns)
-        if absent:
-            return _missing_columns(UNIQUE_CHECK, schema, table, absent)
-        duplicates = target.con.execute(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys}, count(*) AS n "
-            f"FROM {target.name} GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()
-        sample = target.con.execute(
-            f"SELECT {keys}, count(*) AS n FROM {target.name} GROUP BY ALL "
-            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {SAMPLE_SIZE}"
-        ).fetchall()
-        rows = target.rows()
-    keys_repeated, rows_involved = (int(v) for v in duplicates or (0, 0))
+    found = key_duplicates(database, schema, table, columns, sample_size=SAMPLE_SIZE)
+    if found is None:
+        return _no_table(schema, table)
+    if found.absent:
+        return _missing_columns(UNIQUE_CHECK, schema, table, found.absent)
+    keys_repeated, rows_involved = found.duplicate_keys, found.rows_with_duplicate_keys
     metadata: dict[str, Any] = {
-        "rows": rows,
+        "rows": found.rows,
         "duplicate_keys": keys_repeated,
         "rows_with_duplicate_keys": rows_involved,
         "primary_key": ", ".join(columns),
     }
-    if sample:
+    if found.sample:
         metadata["sample_duplicates"] = dg.MetadataValue.json(
-            [{"key": [_jsonable(v) for v in row[:-1]], "rows": int(row[-1])} for row in sample]
+            [{"key": [_jsonable(v) for v in key], "rows": rows} for key, rows in found.sample]
         )
     return dg.AssetCheckResult(
         check_name=UNIQUE_CHECK,
@@ -145,26 +131,20 @@ def not_null_result(
     database: str, schema: str, table: str, columns: Sequence[str]
 ) -> dg.AssetCheckResult:
     """Pass when no row has a null in any primary key column."""
-    nulls_any = " OR ".join(f"{quote_ident(c)} IS NULL" for c in columns)
-    with _Table(database, schema, table) as target:
-        if target.missing:
-            return _no_table(schema, table, NOT_NULL_CHECK)
-        absent = target.absent(columns)
-        if absent:
-            return _missing_columns(NOT_NULL_CHECK, schema, table, absent)
-        counts = target.con.execute(
-            "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in columns)
-            + f", count(*) FILTER (WHERE {nulls_any}) FROM {target.name}"
-        ).fetchone()
-        rows = target.rows()
-    counts = tuple(int(v) for v in counts or ())
-    per_column = dict(zip(columns, counts[:-1], strict=True))
-    null_rows = counts[-1] if counts else 0
+    found = key_nulls(database, schema, table, columns)
+    if found is None:
+        return _no_table(schema, table, NOT_NULL_CHECK)
+    if found.absent:
+        return _missing_columns(NOT_NULL_CHECK, schema, table, found.absent)
+    null_rows = found.rows_with_null_key
     return dg.AssetCheckResult(
         check_name=NOT_NULL_CHECK,
         passed=null_rows == 0,
-        metadata={"rows": rows, "rows_with_null_key": null_rows, **_prefixed(per_column)},
+        metadata={
+            "rows": found.rows,
+            "rows_with_null_key": null_rows,
+            **_prefixed(dict(found.per_column)),
+        },
         description=None if null_rows == 0 else f"{null_rows} row(s) have a null primary key",
     )
 
@@ -196,50 +176,3 @@ def _missing_columns(
 
 def _jsonable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
-
-
-class _Table:
-    """A read-only connection and the catalog-qualified name of one table, if it exists."""
-
-    def __init__(self, database: str, schema: str, table: str) -> None:
-        self.database, self.schema, self.table = database, schema, table
-        self.missing = True
-        self.columns: set[str] = set()
-        self.name = ""
-        self.con: duckdb.DuckDBPyConnection | None = None
-
-    def __enter__(self) -> _Table:
-        if not Path(self.database).exists():
-            return self
-        self.con = connect(self.database, read_only=True)
-        (catalog,) = self.con.execute("SELECT current_database()").fetchone() or ("",)
-        found = self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-            "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
-            [catalog, self.schema, self.table],
-        ).fetchone()
-        if found is None:
-            return self
-        self.missing = False
-        # The catalog prefix avoids "ambiguous reference" when the file is named like a schema.
-        self.name = ".".join(quote_ident(p) for p in (catalog, self.schema, found[0]))
-        self.columns = {
-            str(name).lower()
-            for (name,) in self.con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
-                "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)",
-                [catalog, self.schema, self.table],
-            ).fetchall()
-        }
-        return self
-
-    def absent(self, columns: Sequence[str]) -> list[str]:
-        """Key columns the table does not have (e.g. the API never sent them)."""
-        return [c for c in columns if c.lower() not in self.columns]
-
-    def rows(self) -> int:
-        return int(self.con.execute(f"SELECT count(*) FROM {self.name}").fetchone()[0])  # type: ignore[union-attr,index]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.con is not None:
-            self.con.close()

@@ -25,27 +25,26 @@ Input metadata ``columns`` (a list of names) limits the columns read.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
 from rest_assets.dagster.metadata import TABLE_NAME_KEY, table_metadata, text_value
-from rest_assets.load.schema import quote_ident
-from rest_assets.load.staging import StagedTable
-from rest_assets.load.writer import (
+from rest_assets.load import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MEMORY_LIMIT,
     LoadResult,
+    StagedLoad,
     commit,
-    connect,
     format_table_name,
     parse_table_name,
     read_table,
+    replace_table,
     table_exists,
 )
 
@@ -54,6 +53,19 @@ if TYPE_CHECKING:  # imported when used: pandas alone adds ~0.4 s to every run's
     import pyarrow as pa
 
 IO_MANAGER_KEY = "io_manager"
+
+
+@dataclass
+class StagedTable:
+    """A staged load a user asset returns (rest-assets' own steps commit theirs directly).
+
+    The IO manager commits ``load`` in one transaction (with its own ``lock_timeout`` and
+    ``memory_limit``), removes the staged files and adds ``metadata`` to the
+    materialization.
+    """
+
+    load: StagedLoad
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def _is_frame(obj: Any) -> bool:
@@ -90,26 +102,13 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
 
     # ------------------------------------------------------------------ outputs
 
-    def write_staged(self, staged: StagedTable) -> LoadResult:
-        """Commit a staged extraction in one transaction; the staged files are removed."""
+    def write_staged(self, staged: StagedLoad) -> LoadResult:
+        """Commit a staged load in one transaction; the staged files are removed after."""
+        spec = dataclasses.replace(
+            staged.spec, lock_timeout=self.lock_timeout, memory_limit=self.memory_limit
+        )
         try:
-            return commit(
-                self.database,
-                staged.schema,
-                staged.table,
-                staged.staging,
-                write_disposition=staged.write_disposition,
-                primary_key=staged.primary_key,
-                columns=staged.columns,
-                max_table_nesting=staged.max_table_nesting,
-                nested_as_json=staged.nested_as_json,
-                load_id=staged.load_id,
-                lock_timeout=self.lock_timeout,
-                partition_key=staged.partition_key,
-                replace_partitions=staged.replace_partitions,
-                memory_limit=self.memory_limit,
-                ledger=staged.ledger,
-            )
+            return commit(self.database, staged.staging, spec)
         finally:
             staged.staging.cleanup()
 
@@ -119,10 +118,10 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         if isinstance(obj, StagedTable):
-            result = self.write_staged(obj)
+            result = self.write_staged(obj.load)
             context.log.info(
                 f"{result.table_name}: {result.rows_written} rows written "
-                f"({obj.write_disposition}), {result.row_count} rows in table"
+                f"({obj.load.spec.write_disposition}), {result.row_count} rows in table"
             )
             context.add_output_metadata(
                 {
@@ -142,45 +141,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
 
     def _replace_frame(self, context: dg.OutputContext, frame: pd.DataFrame | pa.Table) -> None:
         schema, table = table_for_key(context.asset_key)
-        con = connect(self.database, lock_timeout=self.lock_timeout)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                catalog = str(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-                target = f"{quote_ident(catalog)}.{quote_ident(schema)}.{quote_ident(table)}"
-                con.execute(
-                    f"CREATE SCHEMA IF NOT EXISTS {quote_ident(catalog)}.{quote_ident(schema)}"
-                )
-                con.register("__ra_frame", frame)
-                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM __ra_frame")
-                con.unregister("__ra_frame")
-                rows = int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])  # type: ignore[index]
-                columns = [
-                    (str(n), str(t))
-                    for n, t in con.execute(
-                        "SELECT column_name, data_type FROM duckdb_columns() "
-                        "WHERE database_name = ? AND lower(schema_name) = lower(?) "
-                        "AND lower(table_name) = lower(?) "
-                        "ORDER BY column_index",
-                        [catalog, schema, table],
-                    ).fetchall()
-                ]
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):  # may already be aborted
-                    con.execute("ROLLBACK")
-                raise
-        finally:
-            con.close()
-        result = LoadResult(
-            row_count=rows,
-            rows_written=rows,
-            columns=columns,
-            child_tables={},
-            table_name=format_table_name(schema, table),
-            schema=schema,
-            table=table,
-        )
+        result = replace_table(self.database, schema, table, frame, lock_timeout=self.lock_timeout)
         context.add_output_metadata(table_metadata(result))
 
     # ------------------------------------------------------------------ inputs

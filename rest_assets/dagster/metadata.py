@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from rest_assets.load.writer import LoadResult
+from rest_assets.load import LoadResult
 
 TABLE_NAME_KEY = "dagster/table_name"
 

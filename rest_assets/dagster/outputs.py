@@ -27,9 +27,7 @@ from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.records import auth_spec
 from rest_assets.http.redact import redact_url
 from rest_assets.http.sender import BatchSender
-from rest_assets.load import tempdirs
-from rest_assets.load.schema import quote_ident
-from rest_assets.load.writer import LoadError, connect
+from rest_assets.load import LoadError, snapshot_to_parquet, tempdirs
 
 OWN_COLUMN_PREFIX = "_ra_"
 
@@ -200,23 +198,8 @@ def _snapshot(
     """Copy the rows to send into a Parquet file, in a stable order; None when no table."""
     if not Path(database).exists():
         raise LoadError(f"no DuckDB file at {database}: materialize {upstream.key} first")
-    con = connect(database, read_only=True)
-    try:
-        (catalog,) = con.execute("SELECT current_database()").fetchone() or ("",)
-        present = [
-            str(name)
-            for (name,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
-                "AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?) "
-                "ORDER BY column_index",
-                [catalog, upstream.schema, upstream.table],
-            ).fetchall()
-        ]
-        if not present:
-            raise LoadError(
-                f"table {upstream.schema}.{upstream.table} does not exist: materialize "
-                f"{upstream.key.to_user_string()} first"
-            )
+
+    def choose(present: list[str]) -> tuple[list[str], list[str]]:
         columns = output.columns or [c for c in present if not c.startswith(OWN_COLUMN_PREFIX)]
         missing = [c for c in [*columns, *output.idempotency_key] if c not in present]
         if missing:
@@ -226,20 +209,15 @@ def _snapshot(
             )
         order = list(output.idempotency_key) or [c for c in upstream.order_by if c in present]
         # A stable order keeps batch boundaries, and so each batch's key, the same on re-run.
-        order_sql = ", ".join(quote_ident(c) for c in order) if order else "ALL"
-        target = ".".join(quote_ident(p) for p in (catalog, upstream.schema, upstream.table))
-        select = ", ".join(quote_ident(c) for c in columns)
-        con.execute(
-            f"COPY (SELECT {select} FROM {target} ORDER BY {order_sql}) "
-            f"TO {_literal(str(path))} (FORMAT parquet)"
+        return columns, order
+
+    columns = snapshot_to_parquet(database, upstream.schema, upstream.table, path, choose)
+    if columns is None:
+        raise LoadError(
+            f"table {upstream.schema}.{upstream.table} does not exist: materialize "
+            f"{upstream.key.to_user_string()} first"
         )
-    finally:
-        con.close()
     return path, columns
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _batches(snapshot: Path | None, size: int) -> Iterator[list[dict[str, Any]]]:

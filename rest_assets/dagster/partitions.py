@@ -28,8 +28,7 @@ from rest_assets.errors import ConfigError
 from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import CursorState, IncrementalSpec
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.load.reader import read_parent_rows
-from rest_assets.load.writer import LOAD_ID
+from rest_assets.load import LOAD_ID, read_parent_rows
 
 _TIME_TYPES = {
     "hourly": dg.HourlyPartitionsDefinition,

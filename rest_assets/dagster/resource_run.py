@@ -33,9 +33,7 @@ from rest_assets.dagster.state.scope import RunScope, run_scope
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ParentRow, ResourceExtractor
-from rest_assets.load import tempdirs
-from rest_assets.load.staging import StagedTable, StagingArea, new_load_id
-from rest_assets.load.writer import LoadResult
+from rest_assets.load import LoadResult, LoadSpec, StagedLoad, StagingArea, tempdirs
 
 Log = Callable[[str], None]
 
@@ -167,22 +165,24 @@ def execute(
     }
     if scope.tracker is not None:
         metadata["records_new"] = scope.tracker.kept
-    staged = StagedTable(
-        staging=staging,
-        schema=schema_name(source),
-        table=table_name(resource),
-        write_disposition=scope.write_disposition,  # type: ignore[arg-type]
-        primary_key=list(resource.primary_key),
-        columns={k: v.model_dump() for k, v in resource.columns.items()} or None,
-        max_table_nesting=resource.max_table_nesting,
-        nested_as_json=resource.nested_as_json,
-        load_id=new_load_id(),
-        partition_key=scope.partition_key,
-        replace_partitions=scope.replace_partitions,
-        ledger=(
-            ledger_entry(job.ledger_partition, job.follows, metadata)
-            if job.ledger_partition is not None
-            else None
+    spec_ledger = (
+        ledger_entry(job.ledger_partition, job.follows, metadata)
+        if job.ledger_partition is not None
+        else None
+    )
+    staged = StagedLoad(
+        staging,
+        LoadSpec(
+            schema=schema_name(source),
+            table=table_name(resource),
+            write_disposition=scope.write_disposition,  # type: ignore[arg-type]
+            primary_key=tuple(resource.primary_key),
+            columns={k: v.model_dump() for k, v in resource.columns.items()} or None,
+            max_table_nesting=resource.max_table_nesting,
+            nested_as_json=resource.nested_as_json,
+            partition_key=scope.partition_key,
+            replace_partitions=scope.replace_partitions,
+            ledger=spec_ledger,
         ),
     )
     with shared.commit_lock:

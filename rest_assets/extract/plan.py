@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rest_assets.config.columns import normalize_columns
 from rest_assets.config.models import IncrementalParam, ResolveParam, ResourceConfig, SourceConfig
 from rest_assets.errors import ConfigError
 from rest_assets.extract import placeholders
@@ -17,7 +18,6 @@ from rest_assets.extract.placeholders import ParentRef
 from rest_assets.extract.records import paginator_spec, response_actions
 from rest_assets.extract.steps import Steps, import_callable
 from rest_assets.http.paginators import create_paginator
-from rest_assets.load.schema import normalize_columns
 
 
 @dataclass

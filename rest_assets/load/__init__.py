@@ -1,54 +1,73 @@
-"""Stage records on disk and commit them to DuckDB in one transaction (no HTTP, no Dagster)."""
+"""Stage records on disk and commit them to DuckDB in one transaction (no HTTP, no Dagster).
 
-from rest_assets.load.schema import DATA_TYPES, ColumnSpec, normalize_columns, widen
-from rest_assets.load.staging import (
-    WRITE_DISPOSITIONS,
-    StagedTable,
-    StagingArea,
+This package owns every DuckDB connection and SQL statement of rest-assets: the layers above
+call the functions exported here and never open DuckDB themselves.
+
+- write: :func:`commit` (staged records, one :class:`LoadSpec`), :func:`replace_table`
+  (a DataFrame or Arrow table);
+- read: :func:`read_table`, :func:`table_exists`, :func:`read_parent_rows`,
+  :func:`key_duplicates` / :func:`key_nulls` (primary-key checks),
+  :func:`snapshot_to_parquet` (outputs), :func:`read_newest` (the load ledger),
+  :func:`demo_sample`;
+- stage: :class:`StagingArea`, :class:`StagedLoad`, :func:`new_load_id`, and
+  :mod:`rest_assets.load.tempdirs` for a run's temporary directories.
+"""
+
+from rest_assets.load.columns import LOAD_ID
+from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT
+from rest_assets.load.errors import ConcurrentLoadError, DatabaseLockedError, LoadError
+from rest_assets.load.frames import replace_table
+from rest_assets.load.ledger import LedgerEntry, read_newest
+from rest_assets.load.reader import ParentTableError, ParentTableMissingError, read_parent_rows
+from rest_assets.load.reads import (
+    KeyDuplicates,
+    KeyNulls,
+    demo_sample,
+    key_duplicates,
+    key_nulls,
+    read_table,
+    snapshot_to_parquet,
+    table_exists,
+)
+from rest_assets.load.spec import (
+    LoadResult,
+    LoadSpec,
+    StagedLoad,
     WriteDisposition,
     new_load_id,
 )
-from rest_assets.load.writer import (
-    DEFAULT_LOCK_TIMEOUT,
-    LIST_IDX,
-    LOAD_ID,
-    PARENT_ID,
-    ROOT_ID,
-    ROW_ID,
-    DatabaseLockedError,
-    LoadError,
-    LoadResult,
-    commit,
-    connect,
-    format_table_name,
-    parse_table_name,
-    read_table,
-    table_exists,
-)
+from rest_assets.load.sql import format_table_name, parse_table_name
+from rest_assets.load.staging import StagingArea
+from rest_assets.load.transaction import commit
 
 __all__ = [
-    "DATA_TYPES",
     "DEFAULT_LOCK_TIMEOUT",
-    "LIST_IDX",
+    "DEFAULT_MEMORY_LIMIT",
     "LOAD_ID",
-    "PARENT_ID",
-    "ROOT_ID",
-    "ROW_ID",
-    "WRITE_DISPOSITIONS",
-    "ColumnSpec",
+    "ConcurrentLoadError",
     "DatabaseLockedError",
+    "KeyDuplicates",
+    "KeyNulls",
+    "LedgerEntry",
     "LoadError",
     "LoadResult",
-    "StagedTable",
+    "LoadSpec",
+    "ParentTableError",
+    "ParentTableMissingError",
+    "StagedLoad",
     "StagingArea",
     "WriteDisposition",
     "commit",
-    "connect",
+    "demo_sample",
     "format_table_name",
+    "key_duplicates",
+    "key_nulls",
     "new_load_id",
-    "normalize_columns",
     "parse_table_name",
+    "read_newest",
+    "read_parent_rows",
     "read_table",
+    "replace_table",
+    "snapshot_to_parquet",
     "table_exists",
-    "widen",
 ]

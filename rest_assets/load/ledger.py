@@ -17,22 +17,24 @@ The ledger is `_rest_assets.loads` in the same DuckDB file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
 
-from rest_assets.errors import RestAssetsError
+from rest_assets.load.catalog import Catalog
+from rest_assets.load.connection import connection
+from rest_assets.load.errors import ConcurrentLoadError
+from rest_assets.load.sql import quote_ident
 
-LEDGER = '"_rest_assets"."loads"'
+LEDGER_SCHEMA = "_rest_assets"
+LEDGER_TABLE = "loads"
+LEDGER = f"{quote_ident(LEDGER_SCHEMA)}.{quote_ident(LEDGER_TABLE)}"
 
 
-class ConcurrentLoadError(RestAssetsError):
-    """Another run committed to the table after this run read its cursor."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class LedgerEntry:
     """What a stateful load writes to the ledger, and the load it expects to follow."""
 
@@ -41,14 +43,14 @@ class LedgerEntry:
     expected_previous: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class LedgerRow:
     load_id: str
     state: dict[str, Any]
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute('CREATE SCHEMA IF NOT EXISTS "_rest_assets"')
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(LEDGER_SCHEMA)}")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {LEDGER} (schema_name VARCHAR, table_name VARCHAR, "
         "partition_key VARCHAR, load_id VARCHAR, state JSON, committed_at TIMESTAMPTZ)"
@@ -93,20 +95,13 @@ def check_and_record(
     )
 
 
-def read_newest(database: str, schema: str, table: str, partition: str = "") -> LedgerRow | None:
+def read_newest(
+    database: str | PathLike[str], schema: str, table: str, partition: str = ""
+) -> LedgerRow | None:
     """The newest ledger row of a table (None without a database, ledger or row)."""
-    from rest_assets.load.writer import connect  # the writer imports this module
-
     if not Path(database).exists():
         return None
-    con = connect(database, read_only=True)
-    try:
-        exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_rest_assets' "
-            "AND table_name = 'loads' AND database_name = current_database()"
-        ).fetchone()
-        if not exists or not exists[0]:
+    with connection(database, read_only=True) as con:
+        if Catalog(con).table_name(LEDGER_SCHEMA, LEDGER_TABLE) is None:
             return None
         return _newest(con, schema, table, partition)
-    finally:
-        con.close()

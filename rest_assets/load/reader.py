@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 
 from rest_assets.errors import RestAssetsError
-from rest_assets.load.writer import _table_columns, _table_name, connect, quote_ident
+from rest_assets.load.catalog import Catalog
+from rest_assets.load.connection import connection
+from rest_assets.load.sql import quote_ident
 
 
 class ParentTableError(RestAssetsError):
@@ -47,41 +49,38 @@ def read_parent_rows(
             f"{where}: table {schema}.{table} does not exist yet (no DuckDB file at "
             f"{database}); materialize the parent asset first (or select both in one run)"
         )
-    con = connect(database, read_only=True)
-    try:
-        (catalog,) = con.execute("SELECT current_database()").fetchone() or ("",)
-        actual = _table_name(con, str(catalog), schema, table)
+    with connection(database, read_only=True) as con:
+        catalog = Catalog(con)
+        actual = catalog.table_name(schema, table)
         if actual is None:
             raise ParentTableMissingError(
                 f"{where}: table {schema}.{table} does not exist yet; materialize the parent "
                 "asset first (or select both in one run)"
             )
-        columns = {n.lower(): (n, t) for n, t in _table_columns(con, str(catalog), schema, actual)}
+        columns = {n.lower(): (n, t) for n, t in catalog.columns(schema, actual)}
         if load_id_column.lower() not in columns:
             raise ParentTableError(
                 f"{where}: table {schema}.{table} has no {load_id_column} column; it was not "
                 "written by rest-assets"
             )
+        parent = _ParentTable(catalog, schema, actual, columns, where)
         exprs: list[str] = []
         params: list[Any] = []
         decode: list[bool] = []
         for path in fields:
-            expr, pointer = _field_expr(con, str(catalog), schema, actual, columns, path, where)
+            expr, pointer = parent.field_expr(path)
             exprs.append(expr)
             decode.append(pointer is not None)
             if pointer is not None:
                 params.append(pointer)
         load_col = quote_ident(columns[load_id_column.lower()][0])
-        target = f"{quote_ident(str(catalog))}.{quote_ident(schema)}.{quote_ident(actual)}"
-        sql = f"SELECT {', '.join([*exprs, load_col])} FROM {target}"
+        sql = f"SELECT {', '.join([*exprs, load_col])} FROM {catalog.qualified(schema, actual)}"
         if after_load_id:
             sql += f" WHERE {load_col} > ?"
             params.append(after_load_id)
         # rowid keeps the order rows were written in within one load.
         sql += f" ORDER BY {load_col}, rowid"
         rows = con.execute(sql, params).fetchall()
-    finally:
-        con.close()
     if any(decode):
         rows = [
             tuple(
@@ -94,60 +93,58 @@ def read_parent_rows(
     return rows, newest
 
 
-def _field_expr(
-    con: duckdb.DuckDBPyConnection,
-    catalog: str,
-    schema: str,
-    table: str,
-    columns: dict[str, tuple[str, str]],
-    path: FieldSegments,
-    where: str,
-) -> tuple[str, str | None]:
-    """SQL for one field, and the JSON pointer bound to it (None for a plain column)."""
-    segments = list(path)
-    shown = _show(segments)
-    for size in range(len(segments), 0, -1):
-        prefix = segments[:size]
-        if any(isinstance(s, int) for s in prefix):
-            continue
-        found = columns.get("__".join(str(s) for s in prefix).lower())
-        if found is None:
-            continue
-        name, dtype = found
-        if size == len(segments):
-            return quote_ident(name), None
-        if dtype.upper() != "JSON":
-            raise ParentTableError(
-                f"{where}: parent field {shown} goes inside column {name!r} of {schema}.{table}, "
-                f"which holds {dtype}, not JSON"
-            )
-        rest = segments[size:]
-        pointer = "/" + "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in rest)
-        return f"json_extract({quote_ident(name)}, ?)", pointer
-    for size in range(len(segments), 0, -1):
-        names = [s for s in segments[:size] if isinstance(s, str)]
-        child = f"{table}__{'__'.join(names)}"
-        if names and _table_name(con, catalog, schema, child) is not None:
-            raise ParentTableError(
-                f"{where}: parent field {shown} is inside a list that was loaded as child table "
-                f"{schema}.{child}; keep it as JSON on the parent (nested_as_json: true or a "
-                "lower max_table_nesting), or lift the value into a field of its own with a "
-                "map processing step on the parent"
-            )
-    raise ParentTableError(
-        f"{where}: table {schema}.{table} has no column for parent field {shown}; "
-        f"the parent's rows have: {', '.join(sorted(n for n, _ in columns.values()))}"
-    )
+@dataclass(frozen=True)
+class _ParentTable:
+    """The parent's table in an open database, and the label its errors start with."""
+
+    catalog: Catalog
+    schema: str
+    table: str  # as created
+    columns: dict[str, tuple[str, str]]  # lower-cased name -> (name, DuckDB type)
+    where: str
+
+    def field_expr(self, path: FieldSegments) -> tuple[str, str | None]:
+        """SQL for one field, and the JSON pointer bound to it (None for a plain column)."""
+        segments = list(path)
+        for size in range(len(segments), 0, -1):
+            prefix = segments[:size]
+            if any(isinstance(s, int) for s in prefix):
+                continue
+            found = self.columns.get("__".join(str(s) for s in prefix).lower())
+            if found is None:
+                continue
+            name, dtype = found
+            if size == len(segments):
+                return quote_ident(name), None
+            if dtype.upper() != "JSON":
+                raise ParentTableError(
+                    f"{self.where}: parent field {_show(segments)} goes inside column {name!r} "
+                    f"of {self.schema}.{self.table}, which holds {dtype}, not JSON"
+                )
+            rest = segments[size:]
+            pointer = "/" + "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in rest)
+            return f"json_extract({quote_ident(name)}, ?)", pointer
+        raise self.missing(segments)
+
+    def missing(self, segments: list[str | int]) -> ParentTableError:
+        """The error for a field no column holds: inside a child table, or not there at all."""
+        shown = _show(segments)
+        for size in range(len(segments), 0, -1):
+            names = [s for s in segments[:size] if isinstance(s, str)]
+            child = f"{self.table}__{'__'.join(names)}"
+            if names and self.catalog.table_name(self.schema, child) is not None:
+                return ParentTableError(
+                    f"{self.where}: parent field {shown} is inside a list that was loaded as "
+                    f"child table {self.schema}.{child}; keep it as JSON on the parent "
+                    "(nested_as_json: true or a lower max_table_nesting), or lift the value into "
+                    "a field of its own with a map processing step on the parent"
+                )
+        return ParentTableError(
+            f"{self.where}: table {self.schema}.{self.table} has no column for parent field "
+            f"{shown}; the parent's rows have: "
+            f"{', '.join(sorted(n for n, _ in self.columns.values()))}"
+        )
 
 
 def _show(segments: Sequence[str | int]) -> str:
     return repr(".".join(f"[{s}]" if isinstance(s, int) else s for s in segments))
-
-
-def sample_query(database: str, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of a read-only query (the demo's sample), on a short-lived connection."""
-    con = connect(database, read_only=True)
-    try:
-        return [tuple(row) for row in con.execute(sql).fetchall()]
-    finally:
-        con.close()

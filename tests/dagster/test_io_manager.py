@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from rest_assets.dagster.io_manager import DuckDBIOManager, table_for_key
-from rest_assets.load import StagedTable, StagingArea, commit
+from rest_assets.dagster.io_manager import DuckDBIOManager, StagedTable, table_for_key
+from rest_assets.load import LoadSpec, StagedLoad, StagingArea, commit
 
 UPSTREAM = dg.AssetKey(["blog", "posts"])
 
@@ -31,11 +31,8 @@ def _staged_asset(
         for batch in next(runs):
             area.write(batch)
         return StagedTable(
-            staging=area,
-            schema="raw_blog",
-            table="posts",
+            StagedLoad(area, LoadSpec(schema="raw_blog", table="posts", **table_kwargs)),
             metadata={"pages": 2, "requests": 3, "cursor": "2024-01-01"},
-            **table_kwargs,
         )
 
     return posts
@@ -190,7 +187,7 @@ def test_upstream_table_from_definition_metadata(
     # a table written outside Dagster, announced by the upstream's definition metadata
     with StagingArea(tmp_path / "s") as area:
         area.write([{"k": 1}, {"k": 2}])
-        commit(database, "raw_ext", "things", area, write_disposition="append", load_id="x")
+        commit(database, area, LoadSpec("raw_ext", "things", "append", load_id="x"))
 
     @dg.asset(key=["ext", "things"], metadata={"dagster/table_name": "raw_ext.things"})
     def things() -> None:
@@ -246,3 +243,8 @@ def test_unsupported_output_type_is_a_clear_error(
 def test_table_for_key_convention() -> None:
     assert table_for_key(dg.AssetKey(["a", "b", "c"])) == ("a_b", "c")
     assert table_for_key(dg.AssetKey(["solo"])) == ("main", "solo")
+
+
+def test_staged_table_carries_its_own_metadata(tmp_path: Path) -> None:
+    staged = StagedTable(StagedLoad(StagingArea(tmp_path), LoadSpec("raw_x", "t")))
+    assert staged.metadata == {}

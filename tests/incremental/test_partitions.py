@@ -10,8 +10,7 @@ import pytest
 from rest_assets import asset_key, build_definitions
 from rest_assets.dagster.state import CURSOR_KEY, WINDOW_KEY
 from rest_assets.errors import ConfigError
-from rest_assets.load.staging import StagingArea
-from rest_assets.load.writer import commit
+from rest_assets.load import LoadSpec, StagingArea, commit
 from tests.incremental.conftest import ItemsAPI, latest_meta, rows, run, source, stamp
 
 KEY = asset_key("shop", "items")
@@ -219,16 +218,15 @@ def test_writer_partition_scoped_replace_keeps_other_partitions_and_child_rows(
     def load(key: str, records: list[dict], replace: list[str] | None) -> None:
         with StagingArea(tmp_path / "stage") as staging:
             staging.write(records)
-            commit(
-                db,
+            spec = LoadSpec(
                 "s",
                 "t",
-                staging,
-                write_disposition="replace",
+                "replace",
                 load_id=f"L{key}",
                 partition_key=key,
                 replace_partitions=replace,
             )
+            commit(db, staging, spec)
 
     load("a", [{"id": 1, "tags": [{"n": 1}]}, {"id": 2, "tags": [{"n": 2}]}], ["a"])
     load("b", [{"id": 3, "tags": [{"n": 3}]}], ["b"])
@@ -237,16 +235,10 @@ def test_writer_partition_scoped_replace_keeps_other_partitions_and_child_rows(
     assert rows(db, "SELECT n FROM s.t__tags ORDER BY n") == [(3,), (4,), (5,)]
     # an empty load of a partition empties that partition only
     with StagingArea(tmp_path / "stage") as staging:
-        commit(
-            db,
-            "s",
-            "t",
-            staging,
-            write_disposition="replace",
-            load_id="L-empty",
-            partition_key="b",
-            replace_partitions=["b"],
+        spec = LoadSpec(
+            "s", "t", "replace", load_id="L-empty", partition_key="b", replace_partitions=["b"]
         )
+        commit(db, staging, spec)
     assert rows(db, "SELECT id FROM s.t") == [(4,)]
     assert rows(db, "SELECT n FROM s.t__tags ORDER BY n") == [(4,), (5,)]
     # without replace_partitions a replace still empties the whole table

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from rest_assets.load import StagingArea, commit, staging
+from rest_assets.load import LoadSpec, StagingArea, commit, probe
 
 Batches = Sequence[list[dict[str, Any]]]
 
@@ -80,7 +80,7 @@ def _load(
         with monkeypatch.context() as patch:
             if how == "probe_per_file":
                 # every file is its own chunk: chunks that disagree make the probe give up
-                patch.setattr(staging, "PROBE_CHUNK_BYTES", 1)
+                patch.setattr(probe, "PROBE_CHUNK_BYTES", 1)
             for batch in batches:
                 area.write(batch)
             source: Any = area
@@ -90,15 +90,7 @@ def _load(
                 source = StagingArea(tmp / f"copy-{n}", infer_schema=False)
                 for batch in batches:
                     source.write(batch)
-            commit(
-                db,
-                "raw",
-                "items",
-                source,
-                write_disposition=disposition,
-                primary_key="id",
-                load_id=f"load-{n}",
-            )
+            commit(db, source, LoadSpec("raw", "items", disposition, "id", load_id=f"load-{n}"))
         area.cleanup()
         if how == "no_probe":
             source.cleanup()
@@ -118,7 +110,7 @@ def test_every_read_path_lands_the_same_tables(
 def test_probe_agrees_only_when_every_chunk_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(staging, "PROBE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(probe, "PROBE_CHUNK_BYTES", 1)
     with StagingArea(tmp_path / "same") as area:
         area.write([{"id": 1, "s": "a"}])
         area.write([{"id": 2, "s": "b"}])
@@ -136,7 +128,7 @@ def test_rows_staged_after_the_probe_ended_are_committed(tmp_path: Path) -> None
         assert area.inferred_columns() == [("id", "BIGINT")]
         area.write([{"id": 2, "added": "later"}])
         assert area.inferred_columns() is None  # the later file was never probed
-        result = commit(db, "raw", "t", area, write_disposition="replace", load_id="l1")
+        result = commit(db, area, LoadSpec("raw", "t", "replace", load_id="l1"))
     assert result.rows_written == 2
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -156,7 +148,7 @@ def test_child_rows_link_to_their_own_parent_across_files(tmp_path: Path) -> Non
                     for i in range(4)
                 ]
             )
-        commit(db, "raw", "items", area, write_disposition="replace", load_id="l1")
+        commit(db, area, LoadSpec("raw", "items", "replace", load_id="l1"))
     con = duckdb.connect(str(db), read_only=True)
     try:
         pairs = con.execute(
@@ -181,9 +173,8 @@ def test_memory_limit_is_accepted_and_none_keeps_duckdb_default(tmp_path: Path) 
         db = tmp_path / f"m{limit}.duckdb"
         with StagingArea(tmp_path / "s") as area:
             area.write([{"id": i} for i in range(100)])
-            result = commit(
-                db, "raw", "t", area, write_disposition="replace", load_id="l", memory_limit=limit
-            )
+            spec = LoadSpec("raw", "t", "replace", load_id="l", memory_limit=limit)
+            result = commit(db, area, spec)
         assert result.row_count == 100
     shutil.rmtree(tmp_path / "s", ignore_errors=True)
 
@@ -194,9 +185,8 @@ def test_a_load_over_the_memory_cap_is_retried_without_it(tmp_path: Path) -> Non
     db = tmp_path / "wide.duckdb"
     with StagingArea(tmp_path / "s") as area:
         area.write(records)
-        result = commit(
-            db, "raw", "wide", area, write_disposition="replace", load_id="l", memory_limit="2MB"
-        )
+        spec = LoadSpec("raw", "wide", "replace", load_id="l", memory_limit="2MB")
+        result = commit(db, area, spec)
     assert result.rows_written == 50
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -1,4 +1,4 @@
-"""StagingArea: one orjson file per batch, counters, cleanup; StagedTable validation."""
+"""StagingArea: one orjson file per batch, counters, cleanup; LoadSpec validation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from rest_assets.errors import ConfigError
-from rest_assets.load import StagedTable, StagingArea, new_load_id
+from rest_assets.load import LoadSpec, StagedLoad, StagingArea, new_load_id
 
 
 def test_one_file_per_batch_with_counters(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_one_file_per_batch_with_counters(tmp_path: Path) -> None:
     assert area.write([{"id": 1}, {"id": 2}]) == 2
     assert area.write([]) == 0  # an empty batch writes no file
     assert area.write([{"id": 3, "extra": {"a": [1, 2]}}]) == 1
-    assert (area.rows, area.batches, len(area.files)) == (3, 2, 2)
+    assert (area.rows, len(area.files)) == (3, 2)
     assert all(p.parent == tmp_path / "stage" for p in area.files)
     assert [orjson.loads(p.read_bytes()) for p in area.files] == [
         [{"id": 1}, {"id": 2}],
@@ -83,15 +83,18 @@ def test_created_directory_is_removed_when_empty(tmp_path: Path) -> None:
     assert (tmp_path / "new").exists()
 
 
-def test_staged_table_validates_and_normalizes(tmp_path: Path) -> None:
+def test_load_spec_validates_and_normalizes(tmp_path: Path) -> None:
     area = StagingArea(tmp_path)
-    staged = StagedTable(area, "raw_x", "t", "merge", primary_key="id")  # type: ignore[arg-type]
-    assert staged.primary_key == ["id"]
-    assert staged.load_id and staged.metadata == {}
+    spec = LoadSpec("raw_x", "t", "merge", primary_key="id")
+    assert spec.primary_key == ("id",)
+    assert spec.load_id
+    assert StagedLoad(area, spec).spec is spec
     with pytest.raises(ConfigError, match="write_disposition"):
-        StagedTable(area, "raw_x", "t", "upsert")  # type: ignore[arg-type]
+        LoadSpec("raw_x", "t", "upsert")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="max_table_nesting"):
-        StagedTable(area, "raw_x", "t", max_table_nesting=-1)
+        LoadSpec("raw_x", "t", max_table_nesting=-1)
+    with pytest.raises(ConfigError, match="money"):
+        LoadSpec("raw_x", "t", columns={"amount": "money"})  # before any database is touched
 
 
 def test_load_ids_sort_by_time() -> None:

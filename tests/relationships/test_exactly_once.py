@@ -10,7 +10,7 @@ import dagster as dg
 from rel_support import IssuesAPI, latest, make_comments, make_issue, materialize, sql
 
 from rest_assets import asset_key, rest_api_assets
-from rest_assets.load import StagingArea, commit
+from rest_assets.load import LoadSpec, StagingArea, commit
 
 ISSUES = asset_key("gh", "issues")
 COMMENTS = asset_key("gh", "comments")
@@ -122,11 +122,11 @@ def test_a_load_committed_late_still_sorts_after_the_child_cursor(tmp_path: Path
     early, late = "00000000000000000001.aaaaaa", "00000000000000000002.bbbbbb"
     with StagingArea() as area:
         area.write([{"id": 2}])
-        commit(db, "raw", "issues", area, write_disposition="append", load_id=late)
+        commit(db, area, LoadSpec("raw", "issues", "append", load_id=late))
     cursor = late  # a child ran here and handled everything up to `late`
     with StagingArea() as area:
         area.write([{"id": 1}])
-        result = commit(db, "raw", "issues", area, write_disposition="append", load_id=early)
+        result = commit(db, area, LoadSpec("raw", "issues", "append", load_id=early))
     assert result.load_id > cursor
     rows = sql(db, "SELECT id FROM raw.issues WHERE _ra_load_id > ?", [cursor])
     assert rows == [(1,)]

@@ -29,8 +29,14 @@ def spawn(
     env: dict[str, str] | None = None,
     serve: bool = False,
     select: list[str] | None = None,
+    pause_at_commit: Path | None = None,
+    pause_seconds: float = 0.0,
 ) -> subprocess.Popen[str]:
-    """Start run_materialize.py; staging goes to `<home>/../tmp` so leftovers can be counted."""
+    """Start run_materialize.py; staging goes to `<home>/../tmp` so leftovers can be counted.
+
+    With `pause_at_commit`, each load touches that file right before its COMMIT, then sleeps
+    `pause_seconds` (see run_materialize.py).
+    """
     tmp = home.parent / "tmp"
     tmp.mkdir(exist_ok=True)
     args = [sys.executable, str(SCRIPT), str(config), str(database)]
@@ -38,6 +44,8 @@ def spawn(
         args.append("--serve")
     if select:
         args += ["--select", *select]
+    if pause_at_commit is not None:
+        args += ["--pause-at-commit", str(pause_at_commit), "--pause-seconds", str(pause_seconds)]
     child_env = {
         **os.environ,
         "DAGSTER_HOME": str(home),

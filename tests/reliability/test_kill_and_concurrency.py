@@ -110,8 +110,7 @@ def test_sigkill_inside_the_commit_transaction(
     config = _setup(proc_harness, tmp_path)
     before = proc_harness.state()
     marker = tmp_path / "in_transaction"
-    env = {"REST_ASSETS_TEST_COMMIT_MARKER": str(marker), "REST_ASSETS_TEST_COMMIT_SLEEP": "60"}
-    child = spawn(config, proc_harness.db, home, env=env)
+    child = spawn(config, proc_harness.db, home, pause_at_commit=marker, pause_seconds=60)
     wait_for_file(marker, child)  # the load is written, not committed
     _kill(child)
 
@@ -137,9 +136,7 @@ def test_sigkill_at_commit_leaves_old_or_new_table_never_half(
     config = _setup(proc_harness, tmp_path, write_disposition="merge")
     before = proc_harness.state()
     marker = tmp_path / "committing"
-    child = spawn(
-        config, proc_harness.db, home, env={"REST_ASSETS_TEST_COMMIT_MARKER": str(marker)}
-    )
+    child = spawn(config, proc_harness.db, home, pause_at_commit=marker)
     wait_for_file(marker, child)
     _kill(child)  # at once: during COMMIT, or just before or after it
 

@@ -39,7 +39,7 @@ from rest_assets.extract.incremental import (
 )
 from rest_assets.extract.parent_cursors import ParentCursors
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.load.writer import LoadResult
+from rest_assets.load import LoadResult
 
 # Runs after a resource's load committed, in the step's own thread (it may call the
 # instance); what it returns is added to the materialization's metadata.

@@ -1,0 +1,17 @@
+"""What a load can fail with."""
+
+from __future__ import annotations
+
+from rest_assets.errors import RestAssetsError
+
+
+class LoadError(RestAssetsError):
+    """A load could not be committed; the transaction was rolled back."""
+
+
+class DatabaseLockedError(LoadError):
+    """Another process kept the DuckDB file locked for longer than the lock timeout."""
+
+
+class ConcurrentLoadError(RestAssetsError):
+    """Another run committed to the table after this run read its cursor."""

@@ -1,0 +1,211 @@
+"""Reading tables for the layers above: DataFrames, primary-key checks, Parquet snapshots,
+the demo's sample query.
+
+Every read opens a read-only connection (retrying while another process holds the file
+lock, see :mod:`rest_assets.load.connection`) and closes it before returning, so the lock
+is held for the read only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rest_assets.load.catalog import Catalog
+from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, connection
+from rest_assets.load.errors import LoadError
+from rest_assets.load.sql import quote_ident, quote_literal
+
+if TYPE_CHECKING:  # pandas costs ~0.4 s to import: only readers of DataFrames pay for it
+    import pandas as pd
+
+PathOrStr = str | PathLike[str]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table found in an open database: where it is and what it is called there."""
+
+    catalog: Catalog
+    schema: str
+    name: str  # as created
+
+    @property
+    def qualified(self) -> str:
+        return self.catalog.qualified(self.schema, self.name)
+
+    def absent(self, columns: Sequence[str]) -> tuple[str, ...]:
+        """Those of ``columns`` the table does not have (names match case-insensitively)."""
+        present = {n.lower() for n, _ in self.catalog.columns(self.schema, self.name)}
+        return tuple(c for c in columns if c.lower() not in present)
+
+
+@contextmanager
+def _find_table(
+    database: PathOrStr, schema: str, table: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> Iterator[_Table | None]:
+    """The table under a read-only connection, or None (no such file or table)."""
+    if not Path(database).exists():
+        yield None
+        return
+    with connection(database, read_only=True, lock_timeout=lock_timeout) as con:
+        catalog = Catalog(con)
+        actual = catalog.table_name(schema, table)
+        yield None if actual is None else _Table(catalog, schema, actual)
+
+
+def table_exists(
+    database: PathOrStr, schema: str, table: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> bool:
+    """Whether ``schema.table`` exists in the DuckDB file (False when the file does not)."""
+    with _find_table(database, schema, table, lock_timeout=lock_timeout) as found:
+        return found is not None
+
+
+def read_table(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    columns: Sequence[str] | None = None,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> pd.DataFrame:
+    """Read a table (optionally only some columns) into a pandas DataFrame.
+
+    Raises :class:`LoadError` when the table does not exist.
+    """
+    if not Path(database).exists():
+        raise LoadError(f"table {schema}.{table} does not exist: no DuckDB file at {database}")
+    with _find_table(database, schema, table, lock_timeout=lock_timeout) as found:
+        if found is None:
+            raise LoadError(f"table {schema}.{table} does not exist in {database}")
+        cols = "*" if not columns else ", ".join(quote_ident(c) for c in columns)
+        return found.catalog.con.execute(f"SELECT {cols} FROM {found.qualified}").df()
+
+
+# --------------------------------------------------------------------------- key checks
+
+
+@dataclass(frozen=True)
+class KeyDuplicates:
+    """Primary key values that appear in more than one row.
+
+    ``absent`` lists key columns the table lacks; when there are any nothing is counted.
+    ``sample`` holds the most repeated keys: ``(key values, rows)``, most rows first.
+    """
+
+    rows: int = 0
+    duplicate_keys: int = 0
+    rows_with_duplicate_keys: int = 0
+    sample: tuple[tuple[tuple[Any, ...], int], ...] = ()
+    absent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyNulls:
+    """Rows with a NULL in a primary key column (``absent`` as in :class:`KeyDuplicates`)."""
+
+    rows: int = 0
+    rows_with_null_key: int = 0
+    per_column: tuple[tuple[str, int], ...] = ()  # (key column, rows NULL in it), key order
+    absent: tuple[str, ...] = ()
+
+
+def key_duplicates(
+    database: PathOrStr, schema: str, table: str, key: Sequence[str], *, sample_size: int = 5
+) -> KeyDuplicates | None:
+    """How often primary key values repeat in a table (None: no such table)."""
+    keys = ", ".join(quote_ident(c) for c in key)
+    with _find_table(database, schema, table) as found:
+        if found is None:
+            return None
+        absent = found.absent(key)
+        if absent:
+            return KeyDuplicates(absent=absent)
+        con = found.catalog.con
+        counts = con.execute(
+            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys}, count(*) AS n "
+            f"FROM {found.qualified} GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+        sample = con.execute(
+            f"SELECT {keys}, count(*) AS n FROM {found.qualified} GROUP BY ALL "
+            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {int(sample_size)}"
+        ).fetchall()
+        rows = found.catalog.count(schema, found.name)
+    repeated, involved = (int(v) for v in counts or (0, 0))
+    return KeyDuplicates(
+        rows=rows,
+        duplicate_keys=repeated,
+        rows_with_duplicate_keys=involved,
+        sample=tuple((tuple(row[:-1]), int(row[-1])) for row in sample),
+    )
+
+
+def key_nulls(database: PathOrStr, schema: str, table: str, key: Sequence[str]) -> KeyNulls | None:
+    """How many rows have a NULL primary key, in all and per key column (None: no table)."""
+    any_null = " OR ".join(f"{quote_ident(c)} IS NULL" for c in key)
+    per_column = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in key)
+    with _find_table(database, schema, table) as found:
+        if found is None:
+            return None
+        absent = found.absent(key)
+        if absent:
+            return KeyNulls(absent=absent)
+        row = found.catalog.con.execute(
+            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}) FROM {found.qualified}"
+        ).fetchone()
+        rows = found.catalog.count(schema, found.name)
+    counts = tuple(int(v) for v in row or ())
+    return KeyNulls(
+        rows=rows,
+        rows_with_null_key=counts[-1] if counts else 0,
+        per_column=tuple(zip(key, counts[:-1], strict=True)),
+    )
+
+
+# --------------------------------------------------------------------------- snapshots
+
+# given a table's columns in order: the columns to copy and those to order by (none: all)
+ChooseColumns = Callable[[list[str]], tuple[Sequence[str], Sequence[str]]]
+
+
+def snapshot_to_parquet(
+    database: PathOrStr, schema: str, table: str, path: Path, choose: ChooseColumns
+) -> list[str] | None:
+    """Copy some columns of a table into a Parquet file, in a stable order, under one
+    read-only connection (the file lock is held for the copy only).
+
+    ``choose`` gets the table's column names and returns the columns to copy and the columns
+    to sort by (empty: every column). Returns the copied columns, or None (and writes
+    nothing) when there is no such table.
+    """
+    with _find_table(database, schema, table) as found:
+        if found is None:
+            return None
+        present = [n for n, _ in found.catalog.columns(schema, found.name)]
+        columns, order = choose(present)
+        order_sql = ", ".join(quote_ident(c) for c in order) if order else "ALL"
+        select = ", ".join(quote_ident(c) for c in columns)
+        found.catalog.con.execute(
+            f"COPY (SELECT {select} FROM {found.qualified} ORDER BY {order_sql}) "
+            f"TO {quote_literal(str(path))} (FORMAT parquet)"
+        )
+    return list(columns)
+
+
+# --------------------------------------------------------------------------- the demo
+
+DEMO_SAMPLE_SQL = (
+    "SELECT p.author__name AS author, count(*) AS comments FROM raw_blog.comments c "
+    "JOIN raw_blog.posts p ON p.id = c.post_id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+)
+
+
+def demo_sample(database: PathOrStr) -> tuple[str, list[tuple[Any, ...]]]:
+    """The bundled demo's sample query (comments per post author, top three) and its rows."""
+    with connection(database, read_only=True) as con:
+        return DEMO_SAMPLE_SQL, con.execute(DEMO_SAMPLE_SQL).fetchall()
