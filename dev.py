@@ -4,7 +4,7 @@
     python3 dev.py demo     # create .venv, install, load the bundled demo API into DuckDB
     python3 dev.py test     # create .venv, install, run the whole test suite
     python3 dev.py ui       # create .venv, install, open the Dagster UI on the demo project
-    python3 dev.py lint     # ruff check + ruff format --check
+    python3 dev.py lint     # ruff check + ruff format --check + mypy
 
 The virtual environment is (re)installed only when pyproject.toml changes.
 """
@@ -64,7 +64,8 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "python"), "-m", "pytest", *rest])
     if command == "lint":
         code = run([str(BIN / "ruff"), "check", "."])
-        return code or run([str(BIN / "ruff"), "format", "--check", "."])
+        code = code or run([str(BIN / "ruff"), "format", "--check", "."])
+        return code or run([str(BIN / "python"), "-m", "mypy"])  # settings: pyproject.toml
     # ui: serve the demo API and open the Dagster UI on the demo project
     return run([str(BIN / "rest-assets"), "demo", "--ui", *rest], {"DAGSTER_HOME": home})
 

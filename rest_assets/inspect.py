@@ -196,7 +196,7 @@ class Suggestion:
         return "only one page to look at"
 
 
-def inspect_endpoint(
+def inspect_endpoint(  # noqa: PLR0913 - the inspect command's options, by keyword
     url: str,
     *,
     auth: Mapping[str, Any] | None = None,

@@ -16,7 +16,7 @@ DEMO_CONFIG = Path(__file__).resolve().parent.parent / "demo" / "sources.yml"
 DEMO_LOCATION = "rest_assets.demo.definitions"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the `demo` command."""
     demo = sub.add_parser("demo", help="serve the bundled demo API and load it into DuckDB")
     demo.add_argument(

@@ -47,7 +47,7 @@ def materialize(
     defs = build_definitions(config_path, database=database)
     # the file the definitions chose (argument, $REST_ASSETS_DATABASE or beside the config),
     # handed to the processes that rebuild them
-    resolved_database = str(defs.resources[IO_MANAGER_KEY].database)
+    resolved_database = str((defs.resources or {})[IO_MANAGER_KEY].database)
     graph = defs.resolve_asset_graph()
     keys = set(graph.get_all_asset_keys())
     chosen = selected_keys(select, keys) if select else keys

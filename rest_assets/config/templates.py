@@ -138,46 +138,61 @@ def _check_expression(
 ) -> None:
     if isinstance(node, nodes.Const) and isinstance(node.value, str) and not filtered:
         return
-    if isinstance(node, nodes.Name) and node.name == "dt":
-        if not placeholders:
-            raise _refused(
-                text,
-                where,
-                "{{ dt }} is available in a read's url, params and headers only (auth and "
-                "outputs are sent as written)",
-            )
-        return
-    if isinstance(node, nodes.Name) and node.name == "env":
-        raise _refused(text, where, "write env.NAME, the name of one variable")
-    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-        if node.node.name != "env":
-            raise _refused(text, where, f"{node.node.name!r} is not a known name")
-        if not NAME.match(node.attr) or node.attr.startswith("_"):
-            raise _refused(text, where, f"{node.attr!r} is not a variable name")
-        return
-    if isinstance(node, nodes.Filter) and not filtered:
-        if node.name != "default":
-            raise _refused(text, where, f"the filter {node.name!r} is not accepted")
-        args = node.args
-        if (
-            node.kwargs
-            or node.dyn_args is not None
-            or node.dyn_kwargs is not None
-            or len(args) != 1
-            or not isinstance(args[0], nodes.Const)
-            or not isinstance(args[0].value, str | int | float)
-            or isinstance(args[0].value, bool)
-        ):
-            raise _refused(text, where, "default takes one text, e.g. default('2025-01-01')")
-        if node.node is None:
-            raise _refused(text, where, "default needs a value before it")
-        _check_expression(node.node, text, where, placeholders, filtered=True)
-        return
     if isinstance(node, nodes.Name):
-        raise _refused(text, where, f"{node.name!r} is not a known name")
-    if isinstance(node, nodes.Getitem):
+        _check_name(node, text, where, placeholders)
+    elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        _check_env_attribute(node, text, where)
+    elif isinstance(node, nodes.Filter) and not filtered:
+        _check_default(node, text, where)
+        assert node.node is not None
+        _check_expression(node.node, text, where, placeholders, filtered=True)
+    elif isinstance(node, nodes.Getitem):
         raise _refused(text, where, "write env.NAME rather than env['NAME']")
-    raise _refused(text, where, "expressions are not evaluated")
+    else:
+        raise _refused(text, where, "expressions are not evaluated")
+
+
+def _check_name(node: nodes.Name, text: str, where: str, placeholders: bool) -> None:
+    """`dt` (where a run date exists) is the one bare name; `env` needs `.NAME`."""
+    if node.name == "env":
+        raise _refused(text, where, "write env.NAME, the name of one variable")
+    if node.name != "dt":
+        raise _refused(text, where, f"{node.name!r} is not a known name")
+    if not placeholders:
+        raise _refused(
+            text,
+            where,
+            "{{ dt }} is available in a read's url, params and headers only (auth and "
+            "outputs are sent as written)",
+        )
+
+
+def _check_env_attribute(node: nodes.Getattr, text: str, where: str) -> None:
+    assert isinstance(node.node, nodes.Name)
+    if node.node.name != "env":
+        raise _refused(text, where, f"{node.node.name!r} is not a known name")
+    if not NAME.match(node.attr) or node.attr.startswith("_"):
+        raise _refused(text, where, f"{node.attr!r} is not a variable name")
+
+
+def _check_default(node: nodes.Filter, text: str, where: str) -> None:
+    """`| default('text')`: the one filter, with one constant argument, after a value."""
+    if node.name != "default":
+        raise _refused(text, where, f"the filter {node.name!r} is not accepted")
+    args = node.args
+    one_constant = (
+        not node.kwargs
+        and node.dyn_args is None
+        and node.dyn_kwargs is None
+        and len(args) == 1
+        and isinstance(args[0], nodes.Const)
+        and isinstance(args[0].value, str | int | float)
+        and not isinstance(args[0].value, bool)
+    )
+    if not one_constant:
+        raise _refused(text, where, "default takes one text, e.g. default('2025-01-01')")
+    if node.node is None:
+        raise _refused(text, where, "default needs a value before it")
 
 
 def _refused(text: str, where: str, why: str) -> ConfigError:

@@ -123,7 +123,7 @@ def _make_output_asset(
         },
         required_resource_keys={IO_MANAGER_KEY},
     )
-    def _output(context) -> dg.MaterializeResult:  # type: ignore[no-untyped-def]
+    def _output(context) -> dg.MaterializeResult:
         # Unannotated on purpose: Dagster rejects the string annotation on the context.
         database = getattr(context.resources, IO_MANAGER_KEY).database
         return send_output(context, source, output, upstream, database, clients)

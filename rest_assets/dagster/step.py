@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -221,7 +222,10 @@ class _Scheduler:
         job.check_names = list(self.checks.get(spec.key, []))
         self.running += 1
         future = pool.submit(execute, self.shared, job, self._log, self.cancelled)
-        future.add_done_callback(lambda f, t=task: self.events.put(("done", (t, f))))
+        future.add_done_callback(partial(self._done, task))
+
+    def _done(self, task: _Task, future: Future[ResourceOutcome]) -> None:
+        self.events.put(("done", (task, future)))
 
     def _log(self, text: str) -> None:
         self.events.put(("info", text))
@@ -246,7 +250,7 @@ class _Scheduler:
         yield dg.MaterializeResult(asset_key=task.spec.key, metadata=metadata)
         yield from outcome.checks
         blocked = [
-            c.check_name
+            c.check_name or ""
             for c in outcome.checks
             if not c.passed
             and c.severity == dg.AssetCheckSeverity.ERROR

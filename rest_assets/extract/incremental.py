@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -121,15 +121,19 @@ def shift(value: Any, seconds: float) -> Any:
 
 def _format_like(example: str, moment: datetime) -> str:
     """`moment` written the way `example` is: a date, `...Z`, or ISO with an offset."""
-    if len(example) == 10 and moment == datetime(moment.year, moment.month, moment.day, tzinfo=UTC):
+    if len(example) == 10 and moment == datetime(
+        moment.year, moment.month, moment.day, tzinfo=timezone.utc
+    ):
         return moment.date().isoformat()
-    text = moment.astimezone(UTC).isoformat() if example.endswith("Z") else moment.isoformat()
+    text = (
+        moment.astimezone(timezone.utc).isoformat() if example.endswith("Z") else moment.isoformat()
+    )
     return text.replace("+00:00", "Z") if example.endswith("Z") else text
 
 
 def now_like(example: Any) -> Any:
     """The current time in the form of a cursor value (epoch seconds for numbers)."""
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     if isinstance(example, str):
         return _format_like(example if len(example) != 10 else example + "T00:00:00Z", now)
     if isinstance(example, datetime):
@@ -209,7 +213,7 @@ def _as_datetime(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _key(value: Any) -> Any:
@@ -227,7 +231,7 @@ def _key(value: Any) -> Any:
     if isinstance(value, int | float):
         return (0, value)
     if isinstance(value, datetime):
-        return (1, value if value.tzinfo else value.replace(tzinfo=UTC))
+        return (1, value if value.tzinfo else value.replace(tzinfo=timezone.utc))
     return (2, str(value))
 
 
@@ -411,7 +415,6 @@ class CursorTracker:
         self.last_value: Any = None
         self.keys_at_last: list[str] = []
         self.kept = 0
-        self.dropped = 0
         order = spec.config.row_order
         # records arrive in the cursor's direction (ascending for max) or against it
         self.forward = order is not None and ((order == "asc") == (spec.sign == 1))
@@ -449,7 +452,6 @@ class CursorTracker:
             if self.start is not None:
                 c = self._cmp(value, self.start)
                 if c < 0:
-                    self.dropped += 1
                     if self.backward:
                         exhausted = True
                         break
@@ -459,12 +461,10 @@ class CursorTracker:
                     and (c == 0 or (self.lookback and self._cmp(value, self.dedup_upto) <= 0))
                     and record_key(record, self.spec.primary_key) in self.seen
                 ):
-                    self.dropped += 1
                     continue
             if self.end is not None:
                 c = self._cmp(value, self.end)
                 if c > 0 or (c == 0 and not self.end_inclusive):
-                    self.dropped += 1
                     if self.forward:
                         exhausted = True
                         break
@@ -474,7 +474,6 @@ class CursorTracker:
                     and self.end_keys is not None
                     and record_key(record, self.spec.primary_key) not in self.end_keys
                 ):
-                    self.dropped += 1  # at the end value but loaded by the next window
                     continue
             kept.append(record)
             tracked.append(record)

@@ -23,7 +23,6 @@ from rest_assets.errors import ConfigError
 # `${VAR}` is an environment reference, resolved by the HTTP client when the request is built:
 # matched first so that it is left as it is, never taken for a `{VAR}` placeholder
 _TOKEN = re.compile(r"\$\{[^{}]*\}|\{\{|\}\}|\{([^{}]*)\}")
-NAMESPACES = ("resources", "incremental", "partition", "run")
 INCREMENTAL_NAMES = ("start_value", "initial_value", "last_value", "end_value")
 PARTITION_NAMES = ("start", "end", "key")
 RUN_DATE = "run.date"

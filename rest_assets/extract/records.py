@@ -8,7 +8,7 @@ page's records to a sink as one batch, so memory holds at most a few pages at a 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +93,7 @@ class ResourceExtractor:
         self,
         client: RestClient,
         resource: ResourceConfig,
-        steps: Steps,
+        steps: Steps | None,
         resource_auth: Any = None,
         progress: Callable[[ExtractStats], None] | None = None,
     ) -> None:
@@ -132,7 +132,7 @@ class ResourceExtractor:
         self,
         parents: Iterable[ParentRow] | None = None,
         values: Mapping[str, Any] | None = None,
-    ) -> Iterator[list[Record]]:
+    ) -> Generator[list[Record], None, None]:
         """The non-empty record batches in order: one per page (per parent row, when given).
 
         A parallelized resource yields them in parent order too, so its output is the same
@@ -236,7 +236,7 @@ class ResourceExtractor:
 
     def _pages(
         self, values: Mapping[str, Any], included: Mapping[str, Any]
-    ) -> Iterator[list[Record]]:
+    ) -> Generator[list[Record], None, None]:
         endpoint: EndpointConfig = self.resource.endpoint
         path_values = dict(values)
         for name, spec in self._resolve.items():

@@ -194,7 +194,7 @@ class OAuth2ClientCredentials(AuthBase):
 
     CLIENT_AUTH = ("client_secret_post", "client_secret_basic")
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - dlt's OAuth2 client-credentials parameters, by keyword
         self,
         access_token_url: str,
         client_id: str,

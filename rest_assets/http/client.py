@@ -79,7 +79,7 @@ class RestClient:
     idempotent: more clients add none).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the client settings of the config, one keyword each
         self,
         base_url: str,
         headers: Mapping[str, str] | None = None,
@@ -119,7 +119,7 @@ class RestClient:
 
     # -- public API ----------------------------------------------------------------------
 
-    def paginate(
+    def paginate(  # noqa: PLR0913 - an endpoint's settings, by keyword
         self,
         path: str = "",
         *,

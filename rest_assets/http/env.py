@@ -19,11 +19,6 @@ from rest_assets.config.references import REFERENCE, reference_names
 from rest_assets.errors import MissingEnvVarError
 
 
-def has_references(value: Any) -> bool:
-    """True when `value` (a string, or any nesting of dicts/lists) holds a `${VAR}`."""
-    return bool(references(value))
-
-
 def references(value: Any) -> list[str]:
     """Names of the variables referenced in `value`, in order of first appearance."""
     return reference_names(value)
@@ -83,13 +78,3 @@ class EnvResolver:
             ]
             return type(value)(resolved) if isinstance(value, tuple) else resolved
         return value
-
-
-def resolve_env(value: str, env: Mapping[str, str] | None = None, where: str = "") -> str:
-    """Resolve the `${VAR}` references in one string."""
-    return EnvResolver(env).resolve(value, where)
-
-
-def resolve_deep(value: Any, env: Mapping[str, str] | None = None, where: str = "") -> Any:
-    """Resolve the `${VAR}` references in strings nested in dicts and lists."""
-    return EnvResolver(env).resolve_deep(value, where)

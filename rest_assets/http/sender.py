@@ -11,7 +11,7 @@ body and credentials go only where the config says.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,7 @@ def batch_key(body: bytes, scope: str = "") -> str:
     return digest.hexdigest()
 
 
-def encode_batch(rows: list[Record], body_key: str | None = None) -> bytes:
+def encode_batch(rows: Sequence[Record], body_key: str | None = None) -> bytes:
     """The request body of a batch; dates become ISO strings, decimals and others strings."""
     payload: Any = {body_key: rows} if body_key else rows
     return orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS)
@@ -62,7 +62,7 @@ class BatchSender:
     - `rate_limit`: a RateLimiter (share one to cap combined rate) or requests/s.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the client settings of the config, one keyword each
         self,
         base_url: str,
         headers: Mapping[str, str] | None = None,
@@ -91,7 +91,7 @@ class BatchSender:
     def send(
         self,
         path: str,
-        batches: Iterable[list[Record]],
+        batches: Iterable[Sequence[Record]],
         *,
         method: str = "POST",
         body_key: str | None = None,

@@ -21,7 +21,7 @@ from rest_assets.errors import (
 )
 from rest_assets.http.auth import APIKeyAuth, BearerTokenAuth
 from rest_assets.http.client import RestClient
-from rest_assets.http.env import EnvResolver, references, resolve_deep, resolve_env
+from rest_assets.http.env import EnvResolver, references
 from rest_assets.http.origins import origin_of
 from rest_assets.http.paginators import BasePaginator
 from rest_assets.http.request import RequestSpec
@@ -219,9 +219,9 @@ def test_missing_env_var_fails_before_any_request(api: LocalAPI) -> None:
 
 def test_env_resolver_functions() -> None:
     env = {"A": "alpha", "B": "beta"}
-    assert resolve_env("${A}-${B}/${A}", env) == "alpha-beta/alpha"
-    assert resolve_env("cost: $${A} $5", env) == "cost: ${A} $5"
-    assert resolve_deep({"x": ["${A}", {"y": "${B}"}], "n": 3}, env) == {
+    assert EnvResolver(env).resolve("${A}-${B}/${A}") == "alpha-beta/alpha"
+    assert EnvResolver(env).resolve("cost: $${A} $5") == "cost: ${A} $5"
+    assert EnvResolver(env).resolve_deep({"x": ["${A}", {"y": "${B}"}], "n": 3}) == {
         "x": ["alpha", {"y": "beta"}],
         "n": 3,
     }
@@ -230,7 +230,7 @@ def test_env_resolver_functions() -> None:
     resolver.resolve_deep({"k": "${B}"})
     assert resolver.resolved_values == {"beta"}
     with pytest.raises(MissingEnvVarError, match="MISSING_ONE") as err:
-        resolve_deep({"auth": {"token": "${MISSING_ONE}"}}, env, where="client")
+        EnvResolver(env).resolve_deep({"auth": {"token": "${MISSING_ONE}"}}, where="client")
     assert "client.auth.token" in str(err.value)
 
 

@@ -65,6 +65,42 @@ def _env_refs(body: dict[str, Any], where: str, origin: str) -> dict[str, str | 
     return refs
 
 
+def _dango_auth(
+    kind: str | None, body: dict[str, Any], refs: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The auth settings of a Dango auth kind, taking its keys out of `body` and `refs`."""
+    token = refs.pop("auth_token_env", None)
+    if kind == "bearer":
+        return {"type": "bearer", "token": token}
+    if kind == "api_key":
+        return {
+            "type": "api_key",
+            "api_key": token,
+            "name": body.pop("api_key_name", "X-API-Key"),
+            "location": body.pop("api_key_location", "header"),
+        }
+    if kind == "http_basic":
+        return {
+            "type": "http_basic",
+            "username": refs.pop("basic_username_env", None),
+            "password": refs.pop("basic_password_env", None) or "",
+        }
+    if kind == "oauth2_client_credentials":
+        return {
+            "type": "oauth2_client_credentials",
+            "access_token_url": body.pop("access_token_url", None),
+            "client_id": refs.pop("client_id_env", None),
+            "client_secret": refs.pop("client_secret_env", None),
+        }
+    if kind == "custom_header":
+        return {
+            "type": "custom_header",
+            "header_name": body.pop("auth_header_name", None),
+            "token": token,
+        }
+    return None
+
+
 def from_dango(source: dict[str, Any], where: str, origin: str) -> dict[str, Any]:
     """A `type: rest_api` source as a source in dlt's shape."""
     body = source.pop("rest_api", None)
@@ -81,37 +117,7 @@ def from_dango(source: dict[str, Any], where: str, origin: str) -> dict[str, Any
             f"{', '.join(_DANGO_AUTH)}"
         )
     refs = _env_refs(body, where, origin)
-    token = refs.pop("auth_token_env", None)
-    auth: dict[str, Any] | None = None
-    kind = _DANGO_AUTH.get(auth_type) if auth_type else None
-    if kind == "bearer":
-        auth = {"type": "bearer", "token": token}
-    elif kind == "api_key":
-        auth = {
-            "type": "api_key",
-            "api_key": token,
-            "name": body.pop("api_key_name", "X-API-Key"),
-            "location": body.pop("api_key_location", "header"),
-        }
-    elif kind == "http_basic":
-        auth = {
-            "type": "http_basic",
-            "username": refs.pop("basic_username_env", None),
-            "password": refs.pop("basic_password_env", None) or "",
-        }
-    elif kind == "oauth2_client_credentials":
-        auth = {
-            "type": "oauth2_client_credentials",
-            "access_token_url": body.pop("access_token_url", None),
-            "client_id": refs.pop("client_id_env", None),
-            "client_secret": refs.pop("client_secret_env", None),
-        }
-    elif kind == "custom_header":
-        auth = {
-            "type": "custom_header",
-            "header_name": body.pop("auth_header_name", None),
-            "token": token,
-        }
+    auth = _dango_auth(_DANGO_AUTH.get(auth_type) if auth_type else None, body, refs)
     if auth is not None:
         missing = [k for k, v in auth.items() if v is None]
         if missing:

@@ -72,8 +72,8 @@ def read_cursor(
         )
     observed = instance.fetch_observations(records_filter, limit=_OBSERVATIONS_SCANNED).records
     for record in observed:
-        event = record.asset_observation
-        metadata = event.metadata if event else None
+        observation = record.asset_observation
+        metadata = observation.metadata if observation else None
         found, data = _json(metadata, CURSOR_KEY)
         if not found:
             continue

@@ -37,7 +37,7 @@ class RangePaginator(BasePaginator):
     pagination); the number reaching the maximum.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - dlt's range paginator parameters
         self,
         *,
         name: str,
@@ -157,7 +157,7 @@ class OffsetPaginator(RangePaginator):
     total_path=None relies on `maximum_offset`, `has_more_path` and empty pages. Without a
     known total, a page shorter than `limit` is the last one."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - dlt's offset paginator parameters
         self,
         limit: int,
         offset: int = 0,
