@@ -10,7 +10,7 @@ import pytest
 from rest_assets import ConfigError, MissingEnvVarError
 from rest_assets.config.load import read_project
 from rest_assets.config.project_files import PROJECT_VALUES
-from rest_assets.http.env import EnvResolver, resolve_env
+from rest_assets.http.env import EnvResolver
 
 SOURCE = """\
 sources:
@@ -21,6 +21,10 @@ sources:
       headers: {{X-Token: "${{{var}}}"}}
       endpoints: [{{path: /items, name: items}}]
 """
+
+
+def resolve_env(value: str, env: dict[str, str] | None = None, where: str = "") -> str:
+    return EnvResolver(env).resolve(value, where)
 
 
 def _project(
