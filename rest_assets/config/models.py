@@ -10,9 +10,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 WriteDisposition = Literal["replace", "append", "merge"]
+
+# The page guards of every endpoint (mirrors rest_assets.http.pagination, which config
+# must not import): a cap far beyond real APIs, and empty pages in a row that end a walk.
+DEFAULT_MAX_PAGES = 100_000
+DEFAULT_MAX_EMPTY_PAGES = 3
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -145,17 +157,80 @@ class IncrementalParam(IncrementalConfig):
 
 
 class ResponseAction(_Strict):
-    """What to do with a response matching a status code and/or content."""
+    """What to do with a response matching a status code and/or content (neither: every
+    response): "ignore", a callable, a list of callables, or (YAML) `pkg.module:function`."""
 
     status_code: int | None = None
     content: str | None = None
     action: str | Any
 
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "ignore" and ":" not in value:
+            raise ValueError(
+                f"action {value!r} is not one rest-assets performs (dlt accepts any string "
+                "and does nothing with it); use 'ignore', a callable, or pkg.module:function "
+                "in YAML; retries are client.rate_limit.retry_on"
+            )
+        if isinstance(value, list) and not all(
+            callable(v) or (isinstance(v, str) and (v == "ignore" or ":" in v)) for v in value
+        ):
+            raise ValueError("a list of actions holds callables (or pkg.module:function names)")
+        if value is None or not (isinstance(value, str | list) or callable(value)):
+            raise ValueError(
+                "action must be 'ignore', a callable or a list of callables "
+                f"(got {type(value).__name__})"
+            )
+        return value
+
     @model_validator(mode="after")
-    def _has_condition(self) -> ResponseAction:
-        if self.status_code is None and self.content is None:
-            raise ValueError("a response action needs status_code or content to match on")
+    def _ignore_needs_condition(self) -> ResponseAction:
+        if self.action == "ignore" and self.status_code is None and self.content is None:
+            raise ValueError(
+                "action: ignore needs a status_code or content to match on (it would ignore "
+                "every response; dlt does nothing with it)"
+            )
         return self
+
+
+def _response_action(item: Any, index: int) -> Any:
+    """One entry of `response_actions`: a callable (or its dotted path), or an action dict."""
+    if callable(item) and not isinstance(item, dict | ResponseAction):
+        return item
+    if isinstance(item, str):
+        if ":" in item:
+            return item  # a bare callable named as pkg.module:function
+        raise ValueError(
+            f"response_actions[{index}]: {item!r} is neither a callable's pkg.module:function "
+            "nor an action dict such as {status_code: 404, action: ignore}"
+        )
+    if isinstance(item, ResponseAction):
+        return item
+    if not isinstance(item, dict):
+        raise ValueError(
+            f"response_actions[{index}] must be a callable or an action dict such as "
+            f"{{status_code: 404, action: ignore}} (got {type(item).__name__})"
+        )
+    if "action" not in item:
+        raise ValueError(
+            f"response_actions[{index}] has no action; add action: ignore (or a callable), "
+            "e.g. {status_code: 404, action: ignore}"
+        )
+    unknown = sorted(set(item) - {"status_code", "content", "action"})
+    if unknown:
+        raise ValueError(
+            f"response_actions[{index}]: unknown key {unknown[0]!r}; an action takes "
+            "status_code, content and action"
+        )
+    try:
+        return ResponseAction.model_validate(item)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ("".join(f"{p}: " for p in e["loc"])) + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ValueError(f"response_actions[{index}]: {problems}") from None
 
 
 ParamValue = Annotated[ResolveParam | IncrementalParam, Field(discriminator="type")]
@@ -172,10 +247,21 @@ class EndpointConfig(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     paginator: PaginatorConfig | Any | None = None
     data_selector: str | None = None
-    response_actions: list[ResponseAction] = Field(default_factory=list)
+    response_actions: list[Any] = Field(default_factory=list)
     incremental: IncrementalConfig | None = None
     auth: AuthConfig | Any | None = None
-    max_pages: int | None = Field(default=None, gt=0)
+    max_pages: int | None = Field(
+        default=DEFAULT_MAX_PAGES,
+        gt=0,
+        description="Stop after this many pages (null: no limit); reaching the default "
+        "logs a warning.",
+    )
+    max_empty_pages: int | None = Field(
+        default=DEFAULT_MAX_EMPTY_PAGES,
+        ge=1,
+        description="Stop, with a warning, after this many pages in a row without records "
+        "while the paginator still reports a next page (null: no limit).",
+    )
     timeout: float | None = Field(default=None, gt=0)
     page_concurrency: int = Field(
         default=1,
@@ -201,6 +287,14 @@ class EndpointConfig(_Strict):
     @classmethod
     def _auth_shorthand(cls, value: Any) -> Any:
         return AuthConfig(type=value) if isinstance(value, str) else value
+
+    @field_validator("response_actions", mode="before")
+    @classmethod
+    def _actions(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        items = value if isinstance(value, list | tuple) else [value]
+        return [_response_action(item, i) for i, item in enumerate(items)]
 
     @field_validator("params", mode="before")
     @classmethod
