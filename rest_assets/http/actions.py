@@ -55,8 +55,7 @@ def apply_actions(reply: Reply, actions: Sequence[ResponseAction]) -> Reply:
                 raise Ignore(response.status_code)
             if not callable(step):
                 raise ConfigError(
-                    f"response action {todo!r} is not 'ignore', a callable or a list of "
-                    "callables"
+                    f"response action {todo!r} is not 'ignore', a callable or a list of callables"
                 )
             response, hooked = _call_hook(step, response), True
     # a hook may have replaced the response or its content: the body is what it holds now
