@@ -25,6 +25,11 @@ from typing import Any
 import yaml
 
 from rest_assets.config.dialects import connector, dango
+from rest_assets.config.dlt_objects import (
+    is_dlt_resource,
+    replace_dlt_incrementals,
+    resource_from_dlt,
+)
 from rest_assets.config.models import (
     EndpointConfig,
     ProjectConfig,
@@ -202,6 +207,13 @@ def _normalize_dlt(source: dict[str, Any], where: str, origin: str) -> dict[str,
     defaults = source.pop("resource_defaults", None) or {}
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{origin}: {where}.resource_defaults must be a mapping")
+    if isinstance(defaults.get("endpoint"), Mapping):
+        defaults = {
+            **defaults,
+            "endpoint": replace_dlt_incrementals(
+                defaults["endpoint"], f"{origin}: {where}.resource_defaults.endpoint"
+            ),
+        }
     resources = source.get("resources")
     if not isinstance(resources, list):
         raise ConfigError(
@@ -236,6 +248,8 @@ def _warn_once(origin: str, message: str) -> None:
 def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
     if isinstance(item, str):
         return {"name": item, "endpoint": {"path": item}}
+    if is_dlt_resource(item):
+        return resource_from_dlt(item, f"{origin}: {where}")
     if isinstance(item, ResourceConfig):
         return item.model_dump(by_alias=True, exclude_unset=True)
     if callable(item) and not isinstance(item, Mapping):
@@ -254,6 +268,10 @@ def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
         )
     resource = dict(item)
     endpoint = resource.get("endpoint")
+    if isinstance(endpoint, Mapping):
+        resource["endpoint"] = endpoint = replace_dlt_incrementals(
+            endpoint, f"{origin}: {where}.endpoint"
+        )
     if isinstance(endpoint, str):
         resource["endpoint"] = {"path": endpoint}
     elif endpoint is None and isinstance(resource.get("name"), str) and "records" not in resource:

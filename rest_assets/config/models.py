@@ -117,7 +117,11 @@ class ResolveParam(_Strict):
 
 
 class IncrementalConfig(_Strict):
-    """Incremental loading: where the cursor lives in each record and where it starts."""
+    """Incremental loading: where the cursor lives in each record and where it starts.
+
+    The options are dlt's (`dlt.sources.incremental`) with the same defaults; `window`,
+    `lookback` and `max_parent_cursors` are rest-assets' own.
+    """
 
     cursor_path: str
     initial_value: Any = None
@@ -126,9 +130,24 @@ class IncrementalConfig(_Strict):
     end_param: str | None = None
     convert: Any | None = None
     row_order: Literal["asc", "desc"] | None = None
-    last_value_func: Literal["max", "min"] = "max"
+    # "max", "min", a callable over a tuple of values (Python) or pkg.module:function (YAML)
+    last_value_func: Literal["max", "min"] | Any = "max"
     on_cursor_value_missing: Literal["raise", "include", "exclude"] = "raise"
     lag: float | None = None
+    range_start: Literal["open", "closed"] = Field(
+        default="closed",
+        description="closed: records at the start value are kept (each once); open: dropped.",
+    )
+    range_end: Literal["open", "closed"] = Field(
+        default="open",
+        description="With end_value: open drops records at the end value, closed keeps them.",
+    )
+    primary_key: str | list[str] | None = Field(
+        default=None,
+        description="Key that identifies a record at the boundary (default: the resource's "
+        "primary_key); [] turns the boundary deduplication off.",
+    )
+    allow_external_schedulers: bool | None = None
     # Beyond dlt: `window` splits the range into windows (`1d`, `6h`, `30m`, seconds, or
     # cursor units for numeric cursors) fetched one after another up to end_value or now;
     # `lookback` re-reads that far behind the cursor for late records without duplicates.
@@ -149,11 +168,65 @@ class IncrementalConfig(_Strict):
         "recently requested evicted (they restart from initial_value).",
     )
 
+    @field_validator("last_value_func", mode="before")
+    @classmethod
+    def _last_value_func(cls, value: Any) -> Any:
+        if value is max or value is None:
+            return "max"
+        if value is min:
+            return "min"
+        if isinstance(value, str) and value not in ("max", "min") and ":" not in value:
+            raise ValueError(
+                f"last_value_func {value!r} is not max or min; give max, min, a callable "
+                "(Python) or pkg.module:function (YAML)"
+            )
+        if not isinstance(value, str) and not callable(value):
+            raise ValueError("last_value_func must be max, min or a callable")
+        return value
+
+    @field_validator("primary_key", mode="before")
+    @classmethod
+    def _key_list(cls, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return list(value)
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("allow_external_schedulers")
+    @classmethod
+    def _no_external_scheduler(cls, value: bool | None) -> bool | None:
+        if value:
+            raise ValueError(
+                "allow_external_schedulers: true takes the range from an Airflow schedule in "
+                "dlt; here, use partitions (daily, hourly, ...) with {partition.start} and "
+                "{partition.end}, or incremental.window; remove it"
+            )
+        return value
+
 
 class IncrementalParam(IncrementalConfig):
-    """Legacy `{type: incremental, cursor_path, initial_value}` inside `params`."""
+    """Legacy `{type: incremental, cursor_path, initial_value}` inside `params`: the param
+    sends the start value; `transform` is dlt's deprecated name of `convert`."""
 
     type: Literal["incremental"]
+    transform: Any | None = None
+
+    @model_validator(mode="after")
+    def _start_only(self) -> IncrementalParam:
+        if self.end_value is not None or self.end_param is not None:
+            raise ValueError(
+                "a param incremental sends the start value only; to set end_value (and "
+                "end_param) use endpoint.incremental instead, as in dlt"
+            )
+        if self.start_param is not None:
+            raise ValueError(
+                "start_param does not apply here: the param's own name is the start param; "
+                "remove it"
+            )
+        if self.transform is not None:
+            if self.convert is not None:
+                raise ValueError("give convert (transform is its old name), not both")
+            self.convert, self.transform = self.transform, None
+        return self
 
 
 class ResponseAction(_Strict):
