@@ -58,6 +58,10 @@ class PaginatorConfig(_Open):
 
     type: str = "auto"
 
+    def params(self) -> dict[str, Any]:
+        """Everything but `type`, as given: an explicit null (`total_path: null`) is a value."""
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "type"}
+
 
 class RateLimitConfig(_Strict):
     """Client-side throttling and retries shared by every request of a source."""
