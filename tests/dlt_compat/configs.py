@@ -451,7 +451,7 @@ def incremental_config(base_url: str) -> dict[str, Any]:
             "path": f"c/{name}/events",
             "data_selector": "data",
             "paginator": "single_page",
-            "params": params or {"since": "{incremental.start_value}"},
+            "params": {"since": "{incremental.start_value}"} if params is None else params,
         }
         if incremental is not None:
             endpoint["incremental"] = incremental
