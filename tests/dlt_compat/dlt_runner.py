@@ -29,6 +29,7 @@ def _configs() -> Any:
     spec = importlib.util.spec_from_file_location("dlt_compat_configs", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dlt reads a resource function's module
     spec.loader.exec_module(module)
     return module
 

@@ -1,0 +1,68 @@
+"""dlt's own objects in a config dict (fact sheet §1.2, §2.1, §3): paginator instances,
+built-in and a custom subclass (dlt's docs' QueryParamPaginator) driven through their
+init_request/update_state/update_request/has_next_page protocol, a
+dlt.sources.incremental in params, and a @dlt.resource parent with selected=False.
+
+These need dlt in this interpreter (the dlt-compat extra); they skip without it, and
+test_without_dlt.py checks that nothing else needs it.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from tests.dlt_compat.api import CompatAPI
+from tests.dlt_compat.conftest import NO_DLT, Outcome, dlt_importable, run_dlt, run_ours
+
+pytestmark = pytest.mark.skipif(not dlt_importable(), reason=NO_DLT)
+
+EXPECTED = {
+    "obj_offset": (
+        ["GET ?limit=3&offset=0", "GET ?limit=3&offset=3", "GET ?limit=3&offset=6"],
+        [1, 2, 3, 4, 5, 6, 7],
+    ),
+    "obj_cursor": (["GET ?", "GET ?cursor=c3", "GET ?cursor=c6"], [1, 2, 3, 4, 5, 6, 7]),
+    # the custom paginator stops after the first empty page
+    "obj_custom": (
+        ["GET ?page=1", "GET ?page=2", "GET ?page=3", "GET ?page=4"],
+        [1, 2, 3, 4, 5, 6, 7],
+    ),
+    "obj_incremental": (["GET ?since=2024-01-02T00:00:00Z"], [2, 3, 4]),
+}
+
+
+@pytest.fixture(scope="module")
+def ours(
+    compat_api: CompatAPI,
+    module_instance: dg.DagsterInstance,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Outcome:
+    database = tmp_path_factory.mktemp("ours") / "w.duckdb"
+    outcome = run_ours(compat_api, "dlt_objects", database, module_instance)
+    assert outcome.error is None, outcome.error
+    return outcome
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_dlt_paginators_and_incremental_objects(ours: Outcome, case: str) -> None:
+    requests, ids = EXPECTED[case]
+    assert ours.requests[case] == requests
+    assert ours.ids(case) == ids
+
+
+def test_a_dlt_resource_parent_with_selected_false(ours: Outcome) -> None:
+    assert "seeds" not in ours.tables  # selected=False: no table, only a parent
+    assert sorted(ours.paths["obj_child"]) == ["/c/obj_child/seed/a", "/c/obj_child/seed/b"]
+    assert ours.ids("obj_child") == ["a1", "a2", "b1", "b2"]
+
+
+def test_dlt_itself_does_the_same(
+    compat_api: CompatAPI, ours: Outcome, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    theirs = run_dlt(compat_api, "dlt_objects", tmp_path_factory.mktemp("dlt"))
+    assert theirs.error is None, theirs.error
+    assert theirs.sent() == ours.sent()
+    assert set(theirs.tables) == set(ours.tables)
+    for table in ours.tables:
+        assert theirs.ids(table) == ours.ids(table), table
