@@ -324,7 +324,8 @@ class EndpointConfig(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     paginator: PaginatorConfig | Any | None = None
     data_selector: str | None = None
-    response_actions: list[Any] = Field(default_factory=list)
+    # dicts become ResponseAction in the validator below; callables and dotted paths stay
+    response_actions: list[ResponseAction | Any] = Field(default_factory=list)
     incremental: IncrementalConfig | None = None
     auth: AuthConfig | Any | None = None
     max_pages: int | None = Field(

@@ -8,7 +8,7 @@ page's records to a sink as one batch, so memory holds at most a few pages at a 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,7 +251,7 @@ class ResourceExtractor:
 
     def _pages(
         self, values: Mapping[str, Any], included: Mapping[str, Any]
-    ) -> Iterator[list[Record]]:
+    ) -> Generator[list[Record], None, None]:
         endpoint: EndpointConfig = self.resource.endpoint
         path_values = dict(values)
         for name, spec in self._resolve.items():

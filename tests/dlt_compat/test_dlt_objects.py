@@ -66,3 +66,24 @@ def test_dlt_itself_does_the_same(
     assert set(theirs.tables) == set(ours.tables)
     for table in ours.tables:
         assert theirs.ids(table) == ours.ids(table), table
+
+
+def test_a_dlt_paginator_class_registered_by_name(compat_api: CompatAPI) -> None:
+    from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
+
+    from rest_assets.http.client import RestClient
+    from rest_assets.http.paginators import PAGINATORS, create_paginator, register_paginator
+    from rest_assets.http.paginators.dlt_adapter import DltPaginator
+
+    register_paginator("dlt_pages", PageNumberPaginator)
+    try:
+        built = create_paginator({"type": "dlt_pages", "base_page": 1, "total_path": None})
+        assert isinstance(built, DltPaginator)
+        assert built.describe() == "dlt PageNumberPaginator"
+        client = RestClient(compat_api.url, retry=1)
+        pages = list(client.paginate("c/obj_custom/list", paginator=built, data_selector="data"))
+        assert [r["id"] for p in pages for r in p.records] == [1, 2, 3, 4, 5, 6, 7]
+    finally:
+        PAGINATORS.pop("dlt_pages", None)
+    with pytest.raises(TypeError, match="is not a paginator class"):
+        register_paginator("nope", dict)

@@ -28,7 +28,7 @@ PaginatorSpec = BasePaginator | Mapping[str, Any] | str | type[BasePaginator] | 
 # Type names that need parameters: the string shorthand cannot build them (as in dlt).
 _NEEDS_PARAMETERS = {"offset": "{type: offset, limit: 100}"}
 
-PAGINATORS: dict[str, type[BasePaginator]] = {
+PAGINATORS: dict[str, type[Any]] = {
     "single_page": SinglePagePaginator,
     "json_link": JSONLinkPaginator,
     "json_response": JSONLinkPaginator,  # dlt's deprecated alias of json_link
@@ -41,14 +41,21 @@ PAGINATORS: dict[str, type[BasePaginator]] = {
 }
 
 
-def register_paginator(name: str, cls: type[BasePaginator]) -> None:
-    """Make `cls` available to `create_paginator` as `{"type": name, ...}` or `name`."""
-    if not (isinstance(cls, type) and issubclass(cls, BasePaginator)):
-        raise TypeError(f"register_paginator({name!r}, ...): {cls!r} is not a BasePaginator")
+def register_paginator(name: str, cls: type[Any]) -> None:
+    """Make `cls` available to `create_paginator` as `{"type": name, ...}` or `name`.
+
+    `cls` subclasses our BasePaginator, or dlt's (its instances are then driven through
+    `DltPaginator`)."""
+    ours = isinstance(cls, type) and issubclass(cls, BasePaginator)
+    if not ours and not is_dlt_paginator_class(cls):
+        raise TypeError(
+            f"register_paginator({name!r}, ...): {cls!r} is not a paginator class; subclass "
+            "rest_assets.http.paginators.BasePaginator (or dlt's BasePaginator)"
+        )
     PAGINATORS[name] = cls
 
 
-def _accepted_parameters(cls: type[BasePaginator]) -> tuple[list[str], bool]:
+def _accepted_parameters(cls: type[Any]) -> tuple[list[str], bool]:
     """The keyword parameters `cls()` takes, and whether it takes any (**kwargs)."""
     names: list[str] = []
     open_ended = False
@@ -102,7 +109,8 @@ def create_paginator(spec: PaginatorSpec) -> BasePaginator | None:
             f"paginator {kind!r} needs parameters, the name alone cannot build it; write "
             f"{_NEEDS_PARAMETERS[kind]}"
         )
-    return _build(kind, cls, params)
+    built = _build(kind, cls, params)
+    return DltPaginator(built) if is_dlt_paginator(built) else built
 
 
 def _kind_and_params(spec: object) -> tuple[str, dict[str, Any]]:
@@ -125,7 +133,7 @@ def _kind_and_params(spec: object) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _build(kind: str, cls: type[BasePaginator], params: dict[str, Any]) -> BasePaginator:
+def _build(kind: str, cls: type[Any], params: dict[str, Any]) -> Any:
     accepted, open_ended = _accepted_parameters(cls)
     unknown = sorted(key for key in params if key not in accepted)
     if unknown and not open_ended:
