@@ -84,7 +84,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ResourceConfig.sensor": "A sensor that polls for records beyond the cursor.",
     "ResourceConfig.owners": "Asset owners: emails or `team:name`.",
     "ResourceConfig.tags": "Asset tags (values: letters, digits, `_.-`).",
-    "EndpointConfig.path": "Relative to base_url, or a full URL; `\"\"` is the base URL itself; "
+    "EndpointConfig.path": 'Relative to base_url, or a full URL; `""` is the base URL itself; '
     "may hold placeholders, and `{name}` of a plain param takes its value (the param then "
     "leaves the query string).",
     "EndpointConfig.method": "HTTP method.",
