@@ -9,6 +9,8 @@ test_without_dlt.py checks that nothing else needs it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 import pytest
 
@@ -87,3 +89,50 @@ def test_a_dlt_paginator_class_registered_by_name(compat_api: CompatAPI) -> None
         PAGINATORS.pop("dlt_pages", None)
     with pytest.raises(TypeError, match="is not a paginator class"):
         register_paginator("nope", dict)
+
+
+def test_dlt_resources_we_cannot_run_are_refused_with_the_way_forward() -> None:
+    import dlt
+
+    from rest_assets.config.load import source_from_dict
+    from rest_assets.errors import ConfigError
+
+    @dlt.resource
+    def parents() -> Any:
+        yield [{"id": 1}]
+
+    @dlt.transformer(data_from=parents)
+    def kids(parent: Any) -> Any:
+        yield {"parent": parent["id"]}
+
+    @dlt.resource
+    def events(updated_at: Any = dlt.sources.incremental("updated_at", initial_value=1)) -> Any:  # noqa: B008 - dlt's own idiom
+        yield [{"updated_at": 2}]
+
+    client = {"base_url": "http://x"}
+    with pytest.raises(ConfigError, match=r"@dlt.transformer 'kids' needs dlt's pipe"):
+        source_from_dict({"client": client, "resources": [parents, kids]})
+    with pytest.raises(ConfigError, match=r"give it as a REST resource with endpoint\.incremental"):
+        source_from_dict({"client": client, "resources": [events]})
+    # an incremental object without a cursor_path: dlt ignores it silently, we say so
+    endpoint = {"path": "a", "params": {"since": dlt.sources.incremental(initial_value=1)}}
+    with pytest.raises(ConfigError, match="without a cursor_path"):
+        source_from_dict({"client": client, "resources": [{"name": "a", "endpoint": endpoint}]})
+
+
+def test_dlt_resource_hints_carry_over() -> None:
+    import dlt
+
+    from rest_assets.config.load import source_from_dict
+
+    @dlt.resource(primary_key="id", write_disposition="merge", table_name="repositories")
+    def repos() -> Any:
+        yield [{"id": 1}]
+
+    source = source_from_dict({"client": {"base_url": "http://x"}, "resources": [repos]})
+    resource = source.resources[0]
+    assert (resource.name, resource.selected) == ("repos", True)
+    assert resource.primary_key == ["id"]
+    assert resource.write_disposition == "merge"
+    assert resource.table_name == "repositories"
+    assert list(resource.records()) == [{"id": 1}]
