@@ -136,3 +136,37 @@ def test_dlt_resource_hints_carry_over() -> None:
     assert resource.write_disposition == "merge"
     assert resource.table_name == "repositories"
     assert list(resource.records()) == [{"id": 1}]
+
+
+def test_a_dlt_incremental_as_endpoint_incremental_keeps_every_option() -> None:
+    import dlt
+
+    from rest_assets.config.load import source_from_dict
+
+    incremental = dlt.sources.incremental(
+        "updated_at",
+        initial_value="2024-01-01T00:00:00Z",
+        end_value="2024-02-01T00:00:00Z",
+        last_value_func=min,
+        primary_key=(),
+        row_order="desc",
+        on_cursor_value_missing="exclude",
+        lag=3600,
+        range_start="open",
+        range_end="closed",
+    )
+    endpoint = {"path": "a", "incremental": incremental}
+    source = source_from_dict(
+        {"client": {"base_url": "http://x"}, "resources": [{"name": "a", "endpoint": endpoint}]}
+    )
+    config = source.resources[0].endpoint.incremental
+    assert config is not None
+    assert config.model_dump(include={
+        "cursor_path", "initial_value", "end_value", "last_value_func", "primary_key",
+        "row_order", "on_cursor_value_missing", "lag", "range_start", "range_end",
+    }) == {
+        "cursor_path": "updated_at", "initial_value": "2024-01-01T00:00:00Z",
+        "end_value": "2024-02-01T00:00:00Z", "last_value_func": "min", "primary_key": [],
+        "row_order": "desc", "on_cursor_value_missing": "exclude", "lag": 3600.0,
+        "range_start": "open", "range_end": "closed",
+    }  # fmt: skip
