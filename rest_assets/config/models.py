@@ -21,11 +21,6 @@ from pydantic import (
 
 WriteDisposition = Literal["replace", "append", "merge"]
 
-# The page guards of every endpoint (mirrors rest_assets.http.pagination, which config
-# must not import): a cap far beyond real APIs, and empty pages in a row that end a walk.
-DEFAULT_MAX_PAGES = 100_000
-DEFAULT_MAX_EMPTY_PAGES = 3
-
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -311,6 +306,12 @@ def _response_action(item: Any, index: int) -> Any:
 
 
 ParamValue = Annotated[ResolveParam | IncrementalParam, Field(discriminator="type")]
+
+
+# The page guards of every endpoint (mirrors rest_assets.http.pagination, which config
+# must not import): a cap far beyond real APIs, and empty pages in a row that end a walk.
+DEFAULT_MAX_PAGES = 100_000
+DEFAULT_MAX_EMPTY_PAGES = 3
 
 
 class EndpointConfig(_Strict):
