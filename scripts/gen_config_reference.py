@@ -84,7 +84,9 @@ DESCRIPTIONS: dict[str, str] = {
     "ResourceConfig.sensor": "A sensor that polls for records beyond the cursor.",
     "ResourceConfig.owners": "Asset owners: emails or `team:name`.",
     "ResourceConfig.tags": "Asset tags (values: letters, digits, `_.-`).",
-    "EndpointConfig.path": "Relative to base_url, or a full URL; may hold placeholders.",
+    "EndpointConfig.path": 'Relative to base_url, or a full URL; `""` is the base URL itself; '
+    "may hold placeholders, and `{name}` of a plain param takes its value (the param then "
+    "leaves the query string).",
     "EndpointConfig.method": "HTTP method.",
     "EndpointConfig.params": "Query parameters; placeholders allowed.",
     "EndpointConfig.json": "JSON body; placeholders allowed.",
@@ -92,29 +94,36 @@ DESCRIPTIONS: dict[str, str] = {
     "EndpointConfig.headers": "Extra headers for this endpoint.",
     "EndpointConfig.paginator": "Paginator of this endpoint (beats defaults and client).",
     "EndpointConfig.data_selector": "JSONPath to the records; auto-detected when unset.",
-    "EndpointConfig.response_actions": "What to do with matching responses (e.g. ignore 404).",
+    "EndpointConfig.response_actions": "In order, every match applies: a bare callable (every "
+    "response), or {status_code, content, action} (neither: every response).",
     "EndpointConfig.incremental": "Incremental loading by a cursor field.",
     "EndpointConfig.auth": "Auth of this endpoint.",
-    "EndpointConfig.max_pages": "Stop after this many pages.",
     "EndpointConfig.timeout": "Seconds per request for this endpoint.",
     "IncrementalConfig.cursor_path": "Field of each record holding the cursor value.",
     "IncrementalConfig.initial_value": "Cursor start on the first run.",
-    "IncrementalConfig.end_value": "Upper bound of a backfill window.",
+    "IncrementalConfig.end_value": "Upper bound of the range (needs initial_value).",
     "IncrementalConfig.start_param": "Query parameter that receives the start value.",
     "IncrementalConfig.end_param": "Query parameter that receives the end value.",
     "IncrementalConfig.convert": "Callable applied to the cursor before it is sent.",
     "IncrementalConfig.row_order": "asc/desc: stop paging once records are out of range.",
-    "IncrementalConfig.last_value_func": "max or min of the cursor values.",
+    "IncrementalConfig.last_value_func": "max or min of the cursor values, or a callable "
+    "over a tuple of values (`pkg.module:function` in YAML).",
     "IncrementalConfig.on_cursor_value_missing": "A record without the cursor: raise, "
     "include or exclude it.",
-    "IncrementalConfig.lag": "Re-read this much before the last cursor (late updates).",
+    "IncrementalConfig.lag": "Re-read this much before the last cursor (late updates): "
+    "seconds for datetimes, days for dates, cursor units for numbers; what was loaded is "
+    "skipped.",
     "IncrementalParam.type": "Always `incremental` (legacy form inside params).",
+    "IncrementalParam.transform": "dlt's deprecated name of `convert`.",
+    "IncrementalConfig.allow_external_schedulers": "dlt's Airflow scheduling; only "
+    "false/null (use partitions or `window` for scheduled ranges).",
     "ResolveParam.type": "Always `resolve`.",
     "ResolveParam.resource": "Parent resource.",
     "ResolveParam.field": "Parent field whose value fills the path parameter.",
-    "ResponseAction.status_code": "Status to match.",
+    "ResponseAction.status_code": "Status to match (the response's status equals it).",
     "ResponseAction.content": "Substring of the body to match.",
-    "ResponseAction.action": "`ignore`, or a callable / `pkg.module:function` hook.",
+    "ResponseAction.action": "`ignore` (stop this walk, no records from the response), a "
+    "callable, a list of callables, or `pkg.module:function`.",
     "ColumnConfig.data_type": "DuckDB or dlt type name.",
     "ColumnConfig.nullable": "False: a null fails the load.",
     "ColumnConfig.primary_key": "Part of the primary key.",

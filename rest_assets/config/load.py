@@ -19,12 +19,17 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from rest_assets.config.dialects import connector, dango
+from rest_assets.config.dlt_objects import (
+    is_dlt_resource,
+    replace_dlt_incrementals,
+    resource_from_dlt,
+)
 from rest_assets.config.models import (
     EndpointConfig,
     ProjectConfig,
@@ -48,7 +53,12 @@ logger = logging.getLogger("rest_assets.config")
 # (or two auth methods) would build something nobody configured.
 _ATOMIC_KEYS = {"paginator", "auth", "incremental", "processing_steps", "primary_key", "columns"}
 
-_RESOLVE_TOKEN = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
+# dlt's single-entity alphabet (OpenAPI path parameter names), and the namespaces whose
+# placeholders are values rather than entities
+_ENTITY_TOKEN = re.compile(r"(?<![{$])\{([a-zA-Z0-9.\-_]+)\}(?!\})")
+_VALUE_NAMESPACES = {"incremental", "partition", "run"}
+# placeholders in a path: `${VAR}` and escaped braces first, so they are left as they are
+_PATH_TOKEN = re.compile(r"\$\{[^{}]*\}|\{\{|\}\}|\{([^{}]*)\}")
 
 DLT_DIALECT = "rest-assets (dlt's RESTAPIConfig shape)"
 DANGO_DIALECT = "Dango type: rest_api"
@@ -197,6 +207,13 @@ def _normalize_dlt(source: dict[str, Any], where: str, origin: str) -> dict[str,
     defaults = source.pop("resource_defaults", None) or {}
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{origin}: {where}.resource_defaults must be a mapping")
+    if isinstance(defaults.get("endpoint"), Mapping):
+        defaults = {
+            **defaults,
+            "endpoint": replace_dlt_incrementals(
+                defaults["endpoint"], f"{origin}: {where}.resource_defaults.endpoint"
+            ),
+        }
     resources = source.get("resources")
     if not isinstance(resources, list):
         raise ConfigError(
@@ -205,7 +222,11 @@ def _normalize_dlt(source: dict[str, Any], where: str, origin: str) -> dict[str,
             "endpoint: posts/{resources.posts.id}/comments}]"
         )
     source["resources"] = [
-        _apply_defaults(_resource_shorthand(item, f"{where}.resources[{i}]", origin), defaults)
+        _apply_defaults(
+            _resource_shorthand(item, f"{where}.resources[{i}]", origin),
+            defaults,
+            f"{origin}: {where}.resources[{i}]",
+        )
         for i, item in enumerate(resources)
     ]
     return source
@@ -227,6 +248,8 @@ def _warn_once(origin: str, message: str) -> None:
 def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
     if isinstance(item, str):
         return {"name": item, "endpoint": {"path": item}}
+    if is_dlt_resource(item):
+        return resource_from_dlt(item, f"{origin}: {where}")
     if isinstance(item, ResourceConfig):
         return item.model_dump(by_alias=True, exclude_unset=True)
     if callable(item) and not isinstance(item, Mapping):
@@ -245,6 +268,10 @@ def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
         )
     resource = dict(item)
     endpoint = resource.get("endpoint")
+    if isinstance(endpoint, Mapping):
+        resource["endpoint"] = endpoint = replace_dlt_incrementals(
+            endpoint, f"{origin}: {where}.endpoint"
+        )
     if isinstance(endpoint, str):
         resource["endpoint"] = {"path": endpoint}
     elif endpoint is None and isinstance(resource.get("name"), str) and "records" not in resource:
@@ -254,11 +281,15 @@ def _resource_shorthand(item: Any, where: str, origin: str) -> dict[str, Any]:
     return resource
 
 
-def _apply_defaults(resource: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+def _apply_defaults(
+    resource: dict[str, Any], defaults: Mapping[str, Any], where: str = "resource"
+) -> dict[str, Any]:
     merged = _merge(copy.deepcopy(dict(defaults)), resource)
     endpoint = merged.get("endpoint")
     if isinstance(endpoint, dict):
+        # dlt's order: single-entity detection first, then plain params bound into the path
         _single_entity(endpoint)
+        bind_path_params(endpoint, f"{where}.endpoint")
     return merged
 
 
@@ -276,22 +307,71 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _single_entity(endpoint: dict[str, Any]) -> None:
-    """dlt's single-entity rule: a path naming a parent field returns one object, unpaginated.
+    """dlt's single-entity rule: a path whose last segment names an entity (`users/{id}`,
+    `users/{resources.users.id}`, `/repos/{owner}/{repo}` with plain params) returns one
+    object, unpaginated.
 
-    It applies only when neither the endpoint nor resource_defaults chose a paginator; the
-    client's paginator is overridden (it describes list endpoints).
+    It applies only when neither the endpoint nor resource_defaults chose a paginator (or a
+    data selector); the client's paginator is overridden (it describes list endpoints). As
+    in dlt's code, only the last segment counts (`posts/{resources.posts.id}/comments` is a
+    list); unlike dlt, `{incremental.*}`, `{partition.*}` and `{run.date}` there are values,
+    not entities.
     """
     path = endpoint.get("path")
     if not isinstance(path, str):
         return
-    params = endpoint.get("params") or {}
-    resolve_names = {
-        k for k, v in params.items() if isinstance(v, Mapping) and v.get("type") == "resolve"
-    }
-    names_parent = "{resources." in path or any(
-        m.group(1) in resolve_names for m in _RESOLVE_TOKEN.finditer(path)
-    )
-    if not names_parent:
+    last = PurePosixPath(path).name if path else ""
+    names = [m.group(1) for m in _ENTITY_TOKEN.finditer(last)]
+    if not any(n.split(".", 1)[0] not in _VALUE_NAMESPACES for n in names):
         return
+    # an explicit `null` (or `auto`) keeps detection on: only an absent key takes the default
     endpoint.setdefault("paginator", "single_page")
     endpoint.setdefault("data_selector", "$")
+
+
+def bind_path_params(endpoint: dict[str, Any], where: str) -> None:
+    """Fill path placeholders named after plain params, as dlt does: `path:
+    /repos/{owner}/{repo}/issues` with `params: {owner: dlt-hub, repo: dlt, state: all}`
+    requests `/repos/dlt-hub/dlt/issues?state=all` (the bound params leave the query).
+
+    Params from resource_defaults count (they are merged by now). Placeholders of the
+    namespaces (`resources.`, `incremental.`, `partition.`, `run.`) and names of
+    `{type: resolve}` params stay for later; `{{`/`}}` stay literal braces (dlt breaks on
+    them in paths). A param whose value is itself a placeholder (`pid:
+    "{resources.parents.id}"`) moves into the path as that placeholder.
+    """
+    path = endpoint.get("path")
+    params = endpoint.get("params")
+    if not isinstance(path, str) or "{" not in path or not isinstance(params, Mapping):
+        return
+    params = dict(params)
+
+    def bind(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if match.group(1) is None:  # `{{`, `}}` or `${VAR}`
+            return token
+        name = match.group(1).strip()
+        field = name.split(":", 1)[0].strip()  # a format spec is dropped, as in dlt
+        if "." in field or field not in params:
+            return token
+        value = params[field]
+        if isinstance(value, Mapping):
+            kind = value.get("type")
+            if kind == "resolve":
+                return token
+            raise ConfigError(
+                f"{where}.path binds params.{field}, a {{type: {kind}}} param; a path can take "
+                f"a plain value or a {{type: resolve}} param (write {{incremental.start_value}} "
+                "in the path for the cursor)"
+            )
+        if value is None:
+            raise ConfigError(
+                f"{where}.params.{field} is null but fills {{{field}}} in the path; give it a value"
+            )
+        del params[field]
+        return value if isinstance(value, str) else str(value)
+
+    bound = _PATH_TOKEN.sub(bind, path)
+    if bound != path:
+        endpoint["path"] = bound
+        endpoint["params"] = params

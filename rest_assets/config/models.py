@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 WriteDisposition = Literal["replace", "append", "merge"]
 
@@ -45,6 +52,10 @@ class PaginatorConfig(_Open):
     page_number, cursor, or a name given to `register_paginator`; the rest are its parameters."""
 
     type: str = "auto"
+
+    def params(self) -> dict[str, Any]:
+        """Everything but `type`, as given: an explicit null (`total_path: null`) is a value."""
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "type"}
 
 
 class RateLimitConfig(_Strict):
@@ -105,7 +116,11 @@ class ResolveParam(_Strict):
 
 
 class IncrementalConfig(_Strict):
-    """Incremental loading: where the cursor lives in each record and where it starts."""
+    """Incremental loading: where the cursor lives in each record and where it starts.
+
+    The options are dlt's (`dlt.sources.incremental`) with the same defaults; `window`,
+    `lookback` and `max_parent_cursors` are rest-assets' own.
+    """
 
     cursor_path: str
     initial_value: Any = None
@@ -114,9 +129,24 @@ class IncrementalConfig(_Strict):
     end_param: str | None = None
     convert: Any | None = None
     row_order: Literal["asc", "desc"] | None = None
-    last_value_func: Literal["max", "min"] = "max"
+    # "max", "min", a callable over a tuple of values (Python) or pkg.module:function (YAML)
+    last_value_func: Literal["max", "min"] | Any = "max"
     on_cursor_value_missing: Literal["raise", "include", "exclude"] = "raise"
     lag: float | None = None
+    range_start: Literal["open", "closed"] = Field(
+        default="closed",
+        description="closed: records at the start value are kept (each once); open: dropped.",
+    )
+    range_end: Literal["open", "closed"] = Field(
+        default="open",
+        description="With end_value: open drops records at the end value, closed keeps them.",
+    )
+    primary_key: str | list[str] | None = Field(
+        default=None,
+        description="Key that identifies a record at the boundary (default: the resource's "
+        "primary_key); [] turns the boundary deduplication off.",
+    )
+    allow_external_schedulers: bool | None = None
     # Beyond dlt: `window` splits the range into windows (`1d`, `6h`, `30m`, seconds, or
     # cursor units for numeric cursors) fetched one after another up to end_value or now;
     # `lookback` re-reads that far behind the cursor for late records without duplicates.
@@ -137,28 +167,151 @@ class IncrementalConfig(_Strict):
         "recently requested evicted (they restart from initial_value).",
     )
 
+    @field_validator("last_value_func", mode="before")
+    @classmethod
+    def _last_value_func(cls, value: Any) -> Any:
+        if value is max or value is None:
+            return "max"
+        if value is min:
+            return "min"
+        if isinstance(value, str) and value not in ("max", "min") and ":" not in value:
+            raise ValueError(
+                f"last_value_func {value!r} is not max or min; give max, min, a callable "
+                "(Python) or pkg.module:function (YAML)"
+            )
+        if not isinstance(value, str) and not callable(value):
+            raise ValueError("last_value_func must be max, min or a callable")
+        return value
+
+    @field_validator("primary_key", mode="before")
+    @classmethod
+    def _key_list(cls, value: Any) -> Any:
+        if isinstance(value, tuple):
+            return list(value)
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("allow_external_schedulers")
+    @classmethod
+    def _no_external_scheduler(cls, value: bool | None) -> bool | None:
+        if value:
+            raise ValueError(
+                "allow_external_schedulers: true takes the range from an Airflow schedule in "
+                "dlt; here, use partitions (daily, hourly, ...) with {partition.start} and "
+                "{partition.end}, or incremental.window; remove it"
+            )
+        return value
+
 
 class IncrementalParam(IncrementalConfig):
-    """Legacy `{type: incremental, cursor_path, initial_value}` inside `params`."""
+    """Legacy `{type: incremental, cursor_path, initial_value}` inside `params`: the param
+    sends the start value; `transform` is dlt's deprecated name of `convert`."""
 
     type: Literal["incremental"]
+    transform: Any | None = None
+
+    @model_validator(mode="after")
+    def _start_only(self) -> IncrementalParam:
+        if self.end_value is not None or self.end_param is not None:
+            raise ValueError(
+                "a param incremental sends the start value only; to set end_value (and "
+                "end_param) use endpoint.incremental instead, as in dlt"
+            )
+        if self.start_param is not None:
+            raise ValueError(
+                "start_param does not apply here: the param's own name is the start param; "
+                "remove it"
+            )
+        if self.transform is not None:
+            if self.convert is not None:
+                raise ValueError("give convert (transform is its old name), not both")
+            self.convert, self.transform = self.transform, None
+        return self
 
 
 class ResponseAction(_Strict):
-    """What to do with a response matching a status code and/or content."""
+    """What to do with a response matching a status code and/or content (neither: every
+    response): "ignore", a callable, a list of callables, or (YAML) `pkg.module:function`."""
 
     status_code: int | None = None
     content: str | None = None
     action: str | Any
 
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "ignore" and ":" not in value:
+            raise ValueError(
+                f"action {value!r} is not one rest-assets performs (dlt accepts any string "
+                "and does nothing with it); use 'ignore', a callable, or pkg.module:function "
+                "in YAML; retries are client.rate_limit.retry_on"
+            )
+        if isinstance(value, list) and not all(
+            callable(v) or (isinstance(v, str) and (v == "ignore" or ":" in v)) for v in value
+        ):
+            raise ValueError("a list of actions holds callables (or pkg.module:function names)")
+        if value is None or not (isinstance(value, str | list) or callable(value)):
+            raise ValueError(
+                "action must be 'ignore', a callable or a list of callables "
+                f"(got {type(value).__name__})"
+            )
+        return value
+
     @model_validator(mode="after")
-    def _has_condition(self) -> ResponseAction:
-        if self.status_code is None and self.content is None:
-            raise ValueError("a response action needs status_code or content to match on")
+    def _ignore_needs_condition(self) -> ResponseAction:
+        if self.action == "ignore" and self.status_code is None and self.content is None:
+            raise ValueError(
+                "action: ignore needs a status_code or content to match on (it would ignore "
+                "every response; dlt does nothing with it)"
+            )
         return self
 
 
+def _response_action(item: Any, index: int) -> Any:
+    """One entry of `response_actions`: a callable (or its dotted path), or an action dict."""
+    if callable(item) and not isinstance(item, dict | ResponseAction):
+        return item
+    if isinstance(item, str):
+        if ":" in item:
+            return item  # a bare callable named as pkg.module:function
+        raise ValueError(
+            f"response_actions[{index}]: {item!r} is neither a callable's pkg.module:function "
+            "nor an action dict such as {status_code: 404, action: ignore}"
+        )
+    if isinstance(item, ResponseAction):
+        return item
+    if not isinstance(item, dict):
+        raise ValueError(
+            f"response_actions[{index}] must be a callable or an action dict such as "
+            f"{{status_code: 404, action: ignore}} (got {type(item).__name__})"
+        )
+    if "action" not in item:
+        raise ValueError(
+            f"response_actions[{index}] has no action; add action: ignore (or a callable), "
+            "e.g. {status_code: 404, action: ignore}"
+        )
+    unknown = sorted(set(item) - {"status_code", "content", "action"})
+    if unknown:
+        raise ValueError(
+            f"response_actions[{index}]: unknown key {unknown[0]!r}; an action takes "
+            "status_code, content and action"
+        )
+    try:
+        return ResponseAction.model_validate(item)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ("".join(f"{p}: " for p in e["loc"])) + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ValueError(f"response_actions[{index}]: {problems}") from None
+
+
 ParamValue = Annotated[ResolveParam | IncrementalParam, Field(discriminator="type")]
+
+
+# The page guards of every endpoint (mirrors rest_assets.http.pagination, which config
+# must not import): a cap far beyond real APIs, and empty pages in a row that end a walk.
+DEFAULT_MAX_PAGES = 100_000
+DEFAULT_MAX_EMPTY_PAGES = 3
 
 
 class EndpointConfig(_Strict):
@@ -172,10 +325,22 @@ class EndpointConfig(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     paginator: PaginatorConfig | Any | None = None
     data_selector: str | None = None
-    response_actions: list[ResponseAction] = Field(default_factory=list)
+    # dicts become ResponseAction in the validator below; callables and dotted paths stay
+    response_actions: list[ResponseAction | Any] = Field(default_factory=list)
     incremental: IncrementalConfig | None = None
     auth: AuthConfig | Any | None = None
-    max_pages: int | None = Field(default=None, gt=0)
+    max_pages: int | None = Field(
+        default=DEFAULT_MAX_PAGES,
+        gt=0,
+        description="Stop after this many pages (null: no limit); reaching the default "
+        "logs a warning.",
+    )
+    max_empty_pages: int | None = Field(
+        default=DEFAULT_MAX_EMPTY_PAGES,
+        ge=1,
+        description="Stop, with a warning, after this many pages in a row without records "
+        "while the paginator still reports a next page (null: no limit).",
+    )
     timeout: float | None = Field(default=None, gt=0)
     page_concurrency: int = Field(
         default=1,
@@ -201,6 +366,14 @@ class EndpointConfig(_Strict):
     @classmethod
     def _auth_shorthand(cls, value: Any) -> Any:
         return AuthConfig(type=value) if isinstance(value, str) else value
+
+    @field_validator("response_actions", mode="before")
+    @classmethod
+    def _actions(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        items = value if isinstance(value, list | tuple) else [value]
+        return [_response_action(item, i) for i, item in enumerate(items)]
 
     @field_validator("params", mode="before")
     @classmethod

@@ -95,7 +95,8 @@ def describe_resource(resource: ResourceConfig) -> str:
         name = records if isinstance(records, str) else getattr(records, "__name__", "a list")
         return f"records from Python ({name})"
     endpoint = resource.endpoint
-    parts = [f"{endpoint.method} {endpoint.path or resource.name}"]
+    path = endpoint.path if endpoint.path is not None else resource.name
+    parts = [f"{endpoint.method} {path or '(the base URL)'}"]
     if endpoint.params:
         shown = ", ".join(f"{k}={_param(k, v)}" for k, v in endpoint.params.items())
         parts.append(f"params {shown}")

@@ -155,9 +155,13 @@ def execute(
         f"{label}: {stats.records} records in {stats.pages} pages, "
         f"{client.stats.requests} requests, {elapsed:.2f}s ({rate:,.0f} records/s)"
     )
+    ignored = client.stats.ignored_summary()
+    if ignored:
+        log(f"{label}: {ignored}")  # one line per resource, not one per response
     metadata: dict[str, Any] = {
         "pages": stats.pages,
         "requests": client.stats.requests,
+        **({"responses_ignored": client.stats.ignored} if ignored else {}),
         "records_extracted": stats.records,
         "extract_seconds": round(elapsed, 3),
         **parent_meta,

@@ -165,7 +165,7 @@ def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
     incremental = IncrementalSpec.for_endpoint(resource.endpoint, plan.where, resource.primary_key)
     check_partitions(source, plan, incremental)
     metadata: dict[str, Any] = {
-        "endpoint": f"{resource.endpoint.method} {resource.endpoint.path or resource.name}",
+        "endpoint": f"{resource.endpoint.method} {_shown_path(resource)}",
         "base_url": redact_url(source.client.base_url),
         "write_disposition": resource.write_disposition,
         "dagster/table_name": f"{schema_name(source)}.{table_name(resource)}",
@@ -210,7 +210,7 @@ def describe(source: SourceConfig, plan: ResourcePlan) -> str:
         lines.append(f"Records from {origin}, {resource.write_disposition} into {table}.")
     else:
         lines.append(
-            f"{endpoint.method} {endpoint.path or resource.name} on "
+            f"{endpoint.method} {_shown_path(resource)} on "
             f"{redact_url(source.client.base_url)}, {resource.write_disposition} into {table}."
         )
     if plan.parent and resource.partition_by_parent:
@@ -220,6 +220,12 @@ def describe(source: SourceConfig, plan: ResourcePlan) -> str:
     if plan.parent and plan.parent != plan.upstream:
         lines.append(f"{plan.parent} is selected: false, so it is fetched inline on every run.")
     return "\n".join(lines)
+
+
+def _shown_path(resource: ResourceConfig) -> str:
+    """The endpoint path as configured: the name when unset, `""` the base URL itself."""
+    path = resource.endpoint.path
+    return resource.name if path is None else (path or "(the base URL)")
 
 
 def code_version(source: SourceConfig, resource: ResourceConfig) -> str:

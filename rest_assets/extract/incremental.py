@@ -23,6 +23,7 @@ computes it:
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,6 +50,9 @@ START = "{incremental.start_value}"
 END = "{incremental.end_value}"
 _PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _MISSING = object()
+_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{8}$")
+
+logger = logging.getLogger("rest_assets.extract")
 
 
 class RangeExhausted(Exception):
@@ -143,6 +147,51 @@ def now_like(example: Any) -> Any:
     return time.time()
 
 
+def _is_date_text(value: Any) -> bool:
+    return isinstance(value, str) and _DATE_TEXT.match(value) is not None
+
+
+def _is_date(value: Any) -> bool:
+    return (isinstance(value, date) and not isinstance(value, datetime)) or _is_date_text(value)
+
+
+def lag_value(value: Any, lag: float, sign: int, days: bool, where: str) -> Any:
+    """`value` moved back by `lag` as dlt moves it (`sign` -1 for last_value_func min: moved
+    forward): numbers by cursor units (an int stays an int), datetimes by seconds, dates by
+    days (`days`: a datetime by days too, to the start of its day); text keeps its format."""
+    step = -lag * sign
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        moved = value + step
+        return int(moved) if isinstance(value, int) else moved
+    if isinstance(value, datetime):
+        return _lag_datetime(value, step, days)
+    if isinstance(value, date):
+        return value + timedelta(days=step)
+    if isinstance(value, str):
+        if _is_date_text(value):
+            compact = "-" not in value
+            day = datetime.strptime(value, "%Y%m%d" if compact else "%Y-%m-%d").date()
+            moved_day = day + timedelta(days=step)
+            return moved_day.strftime("%Y%m%d" if compact else "%Y-%m-%d")
+        parsed = _as_datetime(value)
+        if parsed is not None:
+            return _format_like(value, _lag_datetime(parsed, step, days))
+    raise ConfigError(
+        f"{where}.incremental.lag needs a number, date or datetime cursor; the cursor value "
+        f"is {value!r} ({type(value).__name__}); remove lag or point cursor_path at such a field"
+    )
+
+
+def _lag_datetime(value: datetime, step: float, days: bool) -> datetime:
+    if not days:
+        return value + timedelta(seconds=step)
+    day = value.date() + timedelta(days=step)
+    boundary = datetime.min.time() if step <= 0 else datetime.max.time()
+    return datetime.combine(day, boundary, tzinfo=value.tzinfo)
+
+
 def find_incremental(endpoint: EndpointConfig, where: str) -> tuple[IncrementalConfig | None, str]:
     """The endpoint's incremental config and the legacy param it came from ("" if none)."""
     legacy = [(k, v) for k, v in endpoint.params.items() if isinstance(v, IncrementalParam)]
@@ -153,7 +202,7 @@ def find_incremental(endpoint: EndpointConfig, where: str) -> tuple[IncrementalC
         )
     if legacy:
         name, param = legacy[0]
-        return IncrementalConfig(**param.model_dump(exclude={"type"})), name
+        return IncrementalConfig(**param.model_dump(exclude={"type", "transform"})), name
     return endpoint.incremental, ""
 
 
@@ -283,14 +332,52 @@ class IncrementalSpec:
             if config.convert is not None
             else None
         )
-        self.sign = 1 if config.last_value_func == "max" else -1
-        self.primary_key = list(primary_key)
+        func = config.last_value_func
+        if isinstance(func, str) and func not in ("max", "min"):
+            func = import_callable(func, f"{where}.incremental.last_value_func")
+        # a custom function decides which of two values is "later"; max and min are signs
+        self.custom: Callable[[tuple[Any, ...]], Any] | None = (
+            None if isinstance(func, str) else func
+        )
+        self.sign = -1 if func == "min" else 1
+        key = config.primary_key
+        self.primary_key = list(primary_key) if key is None else list(key)
+        # `primary_key: []` (dlt's way to turn it off) or an open start: no boundary dedup
+        self.dedup = key != [] and config.range_start == "closed"
         if config.end_value is not None and config.initial_value is None:
             raise ConfigError(f"{where}.incremental: end_value needs an initial_value")
+        if config.end_value is not None:
+            try:
+                ahead = self.compare(config.initial_value, config.end_value) > 0
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"{where}.incremental: initial_value {config.initial_value!r} and "
+                    f"end_value {config.end_value!r} cannot be compared; give both as the "
+                    "same kind of value (both timestamps, both numbers)"
+                ) from None
+            if ahead:
+                raise ConfigError(
+                    f"{where}.incremental: initial_value {config.initial_value!r} is past "
+                    f"end_value {config.end_value!r}; end_value must come after it"
+                )
+        self.lag = config.lag or None
+        if self.lag is not None and config.end_value is not None and config.window is None:
+            logger.info(f"{where}.incremental: lag is off when end_value is set (as in dlt)")
+            self.lag = None
+        if self.lag is not None and self.custom is not None:
+            logger.warning(
+                f"{where}.incremental: lag works with last_value_func max or min only; "
+                "it is ignored (as in dlt)"
+            )
+            self.lag = None
+        # dlt lags in days when the cursor is a date, or the initial value looks like one
+        self.lag_in_days = _is_date(config.initial_value)
         self.window = parse_span(config.window, f"{where}.incremental.window")
         self.lookback = parse_span(config.lookback, f"{where}.incremental.lookback")
         if self.lookback is not None and config.lag:
             raise ConfigError(f"{where}.incremental: give lag or lookback, not both")
+        if self.window is not None and self.custom is not None:
+            raise ConfigError(f"{where}.incremental.window works with last_value_func: max only")
         if self.window is not None and config.initial_value is None:
             raise ConfigError(f"{where}.incremental.window needs an initial_value to start from")
         if self.window is not None and self.sign != 1:
@@ -304,20 +391,53 @@ class IncrementalSpec:
         config, _ = find_incremental(endpoint, where)
         return cls(config, where, primary_key) if config is not None else None
 
+    @property
+    def looks_back(self) -> bool:
+        """Whether runs re-read behind the cursor (`lag` or `lookback`)."""
+        return self.lag is not None or self.lookback is not None
+
+    def compare(self, a: Any, b: Any) -> int:
+        """-1, 0 or 1: whether `a` comes before, with or after `b` in the cursor's order
+        (ascending for max, descending for min, a custom function's choice)."""
+        if self.custom is None:
+            return compare(a, b) * self.sign
+        if a == b:
+            return 0
+        chosen = self.custom((a, b))
+        if chosen == a:
+            return 1
+        if chosen == b:
+            return -1
+        raise ConfigError(
+            f"{self.where}.incremental.last_value_func returned {chosen!r} for ({a!r}, {b!r}); "
+            "it must return one of the values it is given"
+        )
+
     def start_value(self, state: CursorState | None) -> Any:
-        """Where a run starts: the last value (minus `lag`), else the initial value."""
+        """Where a run starts: the last value (minus `lag`/`lookback`, never before the
+        initial value), else the initial value.
+
+        Unlike dlt, a run with end_value keeps its cursor too (dlt's run is stateless and
+        re-loads the whole range every time, duplicating rows with append): a re-run loads
+        what is new in the range; `rest-assets cursor reset` starts it over."""
         if state is None or state.last_value is None:
             return self.config.initial_value
-        return self._lagged(state.last_value)
+        return self.behind(state.last_value)
 
-    def _lagged(self, value: Any) -> Any:
-        lag = self.config.lag or self.lookback
-        if not lag:
-            return value
-        step = -lag * self.sign
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return type(value)(value + step)
-        return shift(value, step)
+    def behind(self, value: Any) -> Any:
+        """`value` moved back by `lag` (dlt's units) or `lookback`; as is without either."""
+        initial = self.config.initial_value
+        if self.lag is not None:
+            moved = lag_value(value, self.lag, self.sign, self.lag_in_days, self.where)
+            if initial is not None and self.compare(moved, initial) < 0:
+                return initial  # dlt: the lag never crosses initial_value
+            return moved
+        if self.lookback is not None:
+            step = -self.lookback * self.sign
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return type(value)(value + step)
+            return shift(value, step)
+        return value
 
     def windows(self, state: CursorState | None, now: Any = None) -> Iterator[tuple[Any, Any]]:
         """Consecutive (start, end) windows of `window` from the run's start value up to
@@ -369,19 +489,23 @@ class IncrementalSpec:
         With `end_keys`, records at the end value are kept only if their key is one of them
         (a window re-run takes back exactly the records its first run had at its end).
         """
-        lagged = bool(self.config.lag) and state is not None
         start_value = self.start_value(state) if start is _MISSING else start
-        seen = [] if lagged or state is None else state.boundary_keys
+        seen = [] if state is None else state.boundary_keys
         if start is not _MISSING and state is not None and start != state.last_value:
             seen = []
-        if self.lookback is not None and state is not None and start is _MISSING:
-            # records between the lookback start and the cursor that were loaded already
+        if self.looks_back and state is not None and start is _MISSING:
+            # records between the lag/lookback start and the cursor that were loaded already
             seen = [*state.boundary_keys, *(str(pair[1]) for pair in state.recent)]
+        if not self.dedup:
+            seen = []
+        if end is _MISSING:
+            end = self.config.end_value
+            end_inclusive = end_inclusive or self.config.range_end == "closed"
         return CursorTracker(
             self,
             start_value,
             seen,
-            self.config.end_value if end is _MISSING else end,
+            end,
             end_inclusive,
             previous=state,
             end_keys=end_keys,
@@ -408,9 +532,10 @@ class CursorTracker:
         self.previous = previous
         self.seen = set(boundary_keys)
         self.end_keys = set(end_keys) if end_keys is not None else None
-        # with lookback, keys in `seen` are skipped anywhere up to the previous cursor
-        self.lookback = spec.lookback
-        self.dedup_upto = previous.last_value if spec.lookback and previous else start
+        # with lag/lookback, keys in `seen` are skipped anywhere up to the previous cursor
+        self.lookback = spec.looks_back
+        self.dedup_upto = previous.last_value if spec.looks_back and previous else start
+        self.open_start = spec.config.range_start == "open"
         self.recent: list[list[Any]] = []
         self.last_value: Any = None
         self.keys_at_last: list[str] = []
@@ -422,7 +547,7 @@ class CursorTracker:
         self.exhausted = False
 
     def _cmp(self, a: Any, b: Any) -> int:
-        return compare(a, b) * self.spec.sign
+        return self.spec.compare(a, b)
 
     def filter(self, records: list[Record]) -> list[Record]:
         """The records of a batch in range and not loaded before.
@@ -451,8 +576,8 @@ class CursorTracker:
                 continue
             if self.start is not None:
                 c = self._cmp(value, self.start)
-                if c < 0:
-                    if self.backward:
+                if c < 0 or (c == 0 and self.open_start):
+                    if self.backward and c < 0:
                         exhausted = True
                         break
                     continue
@@ -493,7 +618,7 @@ class CursorTracker:
         """
         if not values:
             return
-        if self.lookback or not _native(values):
+        if self.lookback or self.spec.custom is not None or not _native(values):
             for value, record in zip(values, records, strict=True):
                 self._track(value, record)
             return
@@ -506,7 +631,7 @@ class CursorTracker:
                 self.last_value, self.keys_at_last = best, []
         else:
             self.last_value = best
-        room = MAX_BOUNDARY_KEYS - len(self.keys_at_last)
+        room = MAX_BOUNDARY_KEYS - len(self.keys_at_last) if self.spec.dedup else 0
         for value, record in zip(values, records, strict=True):
             if room <= 0:
                 break
@@ -515,6 +640,10 @@ class CursorTracker:
                 room -= 1
 
     def _track(self, value: Any, record: Record) -> None:
+        if not self.spec.dedup:
+            if self.last_value is None or self._cmp(value, self.last_value) > 0:
+                self.last_value = value
+            return
         if self.lookback:
             self.recent.append([value, record_key(record, self.spec.primary_key)])
             if len(self.recent) > 4 * MAX_RECENT_KEYS:
@@ -545,8 +674,7 @@ class CursorTracker:
 
     def _recent_pairs(self, last: Any, older: list[list[Any]]) -> list[list[Any]]:
         """[value, key] of records within `lookback` of `last`: newest MAX_RECENT_KEYS."""
-        assert self.lookback is not None
-        floor = shift(last, -self.lookback * self.spec.sign)
+        floor = self.spec.behind(last)
         pairs = {pair[1]: pair for pair in [*older, *self.recent] if self._cmp(pair[0], floor) >= 0}
         ordered = sorted(pairs.values(), key=lambda p: _key(p[0]))
         return ordered[-MAX_RECENT_KEYS:]

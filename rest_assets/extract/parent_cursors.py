@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from rest_assets.extract.incremental import CursorState, CursorTracker, IncrementalSpec, compare
+from rest_assets.extract.incremental import CursorState, CursorTracker, IncrementalSpec
 from rest_assets.extract.records import ParentRow
 
 # Records at a parent's last value remembered to skip them next time; more at one value
@@ -116,7 +116,7 @@ class ParentCursors:
         cursors = data.get("cursors") or []
         newest = None
         for entry in cursors:
-            if newest is None or compare(entry[1], newest) * self.spec.sign > 0:
+            if newest is None or self.spec.compare(entry[1], newest) > 0:
                 newest = entry[1]
         text = f"{len(cursors)} parent cursors"
         if newest is not None:

@@ -68,8 +68,13 @@ def check_name(name: str, resolve_params: set[str], where: str) -> None:
         return
     if name == RUN_DATE:
         return
+    in_path = (
+        ""
+        if not where.endswith(".path") or "." in name
+        else (f" (or add {name} to endpoint.params: its value fills the path)")
+    )
     raise ConfigError(
-        f"{where}: unknown placeholder {{{name}}}; use {{resources.<parent>.<field>}}, "
+        f"{where}: unknown placeholder {{{name}}}{in_path}; use {{resources.<parent>.<field>}}, "
         f"{{incremental.<{'|'.join(INCREMENTAL_NAMES)}>}}, "
         f"{{partition.<{'|'.join(PARTITION_NAMES)}>}}, {{{RUN_DATE}}}, a resolve parameter "
         "name, or write literal braces as {{ and }}"

@@ -19,6 +19,7 @@ from rest_assets.config.models import (
     PaginatorConfig,
     ResolveParam,
     ResourceConfig,
+    ResponseAction,
 )
 from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import legacy_params
@@ -73,15 +74,29 @@ def auth_spec(value: Any) -> Any:
     return value
 
 
-def response_actions(resource: ResourceConfig) -> list[dict[str, Any]]:
-    """Response actions as the client takes them; a dotted path (YAML) becomes its callable."""
-    out = []
+def response_actions(resource: ResourceConfig) -> list[Any]:
+    """Response actions as the client takes them (dicts and bare callables, in order); a
+    dotted path (YAML) becomes its callable."""
+    out: list[Any] = []
     for i, action in enumerate(resource.endpoint.response_actions):
+        where = f"resource {resource.name!r}: endpoint.response_actions[{i}]"
+        if isinstance(action, str):
+            out.append(import_callable(action, where))
+            continue
+        if not isinstance(action, ResponseAction):
+            out.append(action)  # a bare callable: every response
+            continue
         spec = action.model_dump(exclude_none=True)
         todo = spec.get("action")
         if isinstance(todo, str) and todo != "ignore":
-            where = f"resource {resource.name!r}: endpoint.response_actions[{i}].action"
-            spec["action"] = import_callable(todo, where)
+            spec["action"] = import_callable(todo, f"{where}.action")
+        elif isinstance(todo, list):
+            spec["action"] = [
+                import_callable(t, f"{where}.action[{j}]")
+                if isinstance(t, str) and t != "ignore"
+                else t
+                for j, t in enumerate(todo)
+            ]
         out.append(spec)
     return out
 
@@ -241,7 +256,9 @@ class ResourceExtractor:
         path_values = dict(values)
         for name, spec in self._resolve.items():
             path_values[name] = values.get(f"resources.{spec.resource}.{spec.field}")
-        path = placeholders.render(endpoint.path or self.resource.name, path_values)
+        # `path: ""` is the base URL itself (as in dlt); only a missing path is the name
+        template = endpoint.path if endpoint.path is not None else self.resource.name
+        path = placeholders.render(template, path_values)
         for page in self.client.paginate(
             str(path),
             method=endpoint.method,
@@ -256,6 +273,7 @@ class ResourceExtractor:
             max_pages=endpoint.max_pages,
             resource=self.resource.name,
             page_concurrency=endpoint.page_concurrency,
+            max_empty_pages=endpoint.max_empty_pages,
         ):
             self._count_page()
             records = page.records

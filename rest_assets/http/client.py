@@ -28,7 +28,13 @@ from rest_assets.http.hop import Hop, HopSettings
 from rest_assets.http.messages import prefix
 from rest_assets.http.origins import OriginRules
 from rest_assets.http.pages_ahead import FetchOne
-from rest_assets.http.pagination import PageWalk, fresh_paginator, fresh_selector
+from rest_assets.http.pagination import (
+    DEFAULT_MAX_EMPTY_PAGES,
+    DEFAULT_MAX_PAGES,
+    PageWalk,
+    fresh_paginator,
+    fresh_selector,
+)
 from rest_assets.http.paginators import BasePaginator, PaginatorSpec
 from rest_assets.http.parse import parse_json
 from rest_assets.http.pipeline import Pipeline
@@ -114,6 +120,7 @@ class RestClient:
         self.redactor = Redactor()
         self._lock = threading.Lock()
         self._detection_logged: set[str] = set()
+        self._notes_logged: set[tuple[str, str]] = set()
         self._environment = EnvironmentSettings(self.session)
         install_library_log_redaction()
 
@@ -132,9 +139,10 @@ class RestClient:
         data_selector: DataSelector | str | None = None,
         auth: AuthSpec = None,
         response_actions: Sequence[ResponseAction] | None = None,
-        max_pages: int | None = None,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         resource: str = "",
         page_concurrency: int = 1,
+        max_empty_pages: int | None = DEFAULT_MAX_EMPTY_PAGES,
     ) -> Iterator[Page]:
         """Yield the pages of `path`, following the paginator until it says stop.
 
@@ -143,11 +151,16 @@ class RestClient:
         in order (see `rest_assets.http.pages_ahead`).
 
         `paginator`, `data_selector` and `auth` override the client's (auth "none" sends
-        none). `response_actions` follow dlt: dicts with `status_code` and/or `content`
-        (substring of the body) and an `action` of "ignore" (stop quietly, yield nothing
-        more) or a callable (or list of them) that gets the response and may return a
-        modified one; a bare callable applies to every response. Errors raise
-        HTTPStatusError / HTTPConnectionError / ResponseFormatError, with secrets redacted.
+        none). `response_actions` follow dlt (see `rest_assets.http.actions`): a bare
+        callable, or dicts with an optional `status_code` and/or `content` (substring of the
+        body; neither: every response) and an `action` of "ignore" (stop this walk quietly,
+        yield nothing more; counted in `stats.ignored`) or a callable (or list of them) that
+        gets the response and may change or replace it. Errors raise HTTPStatusError /
+        HTTPConnectionError / ResponseFormatError, with secrets redacted.
+
+        The walk stops after `max_pages` pages (default DEFAULT_MAX_PAGES, None: no limit)
+        and after `max_empty_pages` empty pages in a row while the paginator still reports
+        a next page (default DEFAULT_MAX_EMPTY_PAGES, with a WARNING; None: no limit).
         """
         args = CallArgs(path, method, params, json, data, headers)
         request, call_auth, origins = self._prepare(args, auth)
@@ -157,10 +170,18 @@ class RestClient:
         selector = fresh_selector(self.data_selector if data_selector is None else data_selector)
         fetch = self._page_fetcher(pipeline, selector, list(response_actions or []), resource)
         walk = PageWalk(
-            fetch, lambda fetched: self._detect(fetched, resource), context, self._widen_pool
+            fetch,
+            lambda fetched: self._detect(fetched, resource),
+            context,
+            self._widen_pool,
+            note=lambda text: self._note_once(resource, text),
         )
         yield from walk.pages(
-            request, pager, max_pages=max_pages, page_concurrency=page_concurrency
+            request,
+            pager,
+            max_pages=max_pages,
+            page_concurrency=page_concurrency,
+            max_empty_pages=max_empty_pages,
         )
 
     def send(
@@ -254,7 +275,8 @@ class RestClient:
         def fetch(request: RequestSpec) -> Fetched | None:
             try:
                 reply = pipeline.send(request, actions)
-            except Ignore:
+            except Ignore as ignored:
+                self.stats.add_ignored(ignored.status)
                 return None
             body = parse_json(
                 reply,
@@ -282,6 +304,14 @@ class RestClient:
                 )
             )
         return pager
+
+    def _note_once(self, resource: str, text: str) -> None:
+        """Log a paginator's note (an API capping its page size) once per resource."""
+        with self._lock:
+            if (resource, text) in self._notes_logged:
+                return
+            self._notes_logged.add((resource, text))
+        logger.warning(self.redactor.redact(f"{prefix(resource)}{text}"))
 
     def _widen_pool(self, width: int) -> None:
         widen_pool(self.session, width)

@@ -29,6 +29,9 @@ class BasePaginator(ABC):
 
     def __init__(self) -> None:
         self.has_next_page = True
+        # Things worth telling the user once (e.g. "the API caps the page size"): the page
+        # walk logs them with the resource's name and clears the list.
+        self.notes: list[str] = []
 
     def init_request(self, request: RequestSpec) -> None:  # noqa: B027 - optional hook
         """Set up the first request (e.g. add offset=0&limit=100)."""
@@ -189,6 +192,40 @@ def as_bool(value: Any) -> bool | None:
         if lowered in _FALSE:
             return False
     return None
+
+
+def read_has_more(paginator: BasePaginator, path: JSONPath, body: Any) -> bool:
+    """The has-more flag at `path`, as dlt reads it: a page that configures one must carry
+    it, as a bool or a yes/no-like string (numbers 0/1 are accepted too)."""
+    found = path.find(body) if body is not None else []
+    value = found[0] if found else None
+    if value is None:
+        raise ValueError(
+            f"{paginator.describe()}: has_more_path {path.expression!r} is not in the "
+            f"response{keys_hint(body)}; point has_more_path at the flag that says whether "
+            "more pages follow, or remove it"
+        )
+    flag = as_bool(value)
+    if flag is None:
+        raise ValueError(
+            f"{paginator.describe()}: has_more_path {path.expression!r} holds "
+            f"{shown_value(value)}, not a boolean; point it at a true/false flag"
+        )
+    return flag
+
+
+def keys_hint(body: Any) -> str:
+    """` (its keys: a, b, c)` for a dict body, else ''."""
+    if isinstance(body, Mapping) and body:
+        keys = ", ".join(str(k) for k in list(body)[:10])
+        return f" (its top-level keys: {keys})"
+    return ""
+
+
+def check_name(kind: str, what: str, value: str | None) -> None:
+    """Refuse an empty parameter or body-path name (dlt refuses it too)."""
+    if value is not None and not value.strip():
+        raise ValueError(f"{kind}: {what} must not be empty; give a name or leave it out")
 
 
 class LoopGuard:

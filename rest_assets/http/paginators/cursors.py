@@ -10,8 +10,11 @@ from rest_assets.http.paginators.base import (
     BasePaginator,
     LoopGuard,
     as_bool,
+    check_name,
     config_of,
     describe_call,
+    path_text,
+    read_has_more,
     set_body_path,
     set_param,
     shown_value,
@@ -28,6 +31,8 @@ class CursorPaginator(BasePaginator):
 
     def __init__(self, cursor_param: str | None, cursor_body_path: str | None) -> None:
         super().__init__()
+        check_name(self._name, "cursor_param", cursor_param)
+        check_name(self._name, "cursor_body_path", cursor_body_path)
         if cursor_param is not None and cursor_body_path is not None:
             raise ValueError(
                 f"{self._name}: give either cursor_param or cursor_body_path, not both"
@@ -42,8 +47,16 @@ class CursorPaginator(BasePaginator):
         self.cursor = None
         self._guard.reset()
 
-    def _accept(self, cursor: Any) -> None:
-        if cursor is None or cursor == "" or isinstance(cursor, bool | dict | list):
+    def _accept(self, cursor: Any, more: bool = True) -> None:
+        """Take the next cursor; `more` False (an empty page, has_more false) ends anyway."""
+        # dlt's rule: any falsy cursor (missing, null, "", 0, false) ends pagination
+        if isinstance(cursor, dict | list) and cursor:
+            raise ValueError(
+                f"{self.describe()}: the cursor is {type(cursor).__name__} "
+                f"{shown_value(cursor)}, not a value to send back; point the cursor at the "
+                "string or number inside it"
+            )
+        if not cursor or not more:
             self.cursor = None
             self.has_next_page = False
             return
@@ -63,7 +76,14 @@ class CursorPaginator(BasePaginator):
 class JSONResponseCursorPaginator(CursorPaginator):
     """The cursor is in the JSON body at `cursor_path`; it is sent back as the query
     parameter `cursor_param` (default "cursor") or written into the JSON request body at
-    the dotted `cursor_body_path` (for POST search endpoints). Not both."""
+    the dotted `cursor_body_path` (for POST search endpoints). Not both.
+
+    As in dlt 1.31: a falsy cursor (missing, null, "", 0, false) ends pagination;
+    `stop_after_empty_page` (default False here) ends it at a page without records even
+    when the cursor is still set (export APIs), checked after the cursor is read;
+    `has_more_path` names a flag AND-ed with the cursor (GraphQL `pageInfo.hasNextPage`
+    next to an `endCursor` that stays set on the last page).
+    """
 
     _name = "cursor"
 
@@ -72,15 +92,27 @@ class JSONResponseCursorPaginator(CursorPaginator):
         cursor_path: str = "cursors.next",
         cursor_param: str | None = None,
         cursor_body_path: str | None = None,
+        *,
+        stop_after_empty_page: bool = False,
+        has_more_path: str | None = None,
     ) -> None:
         super().__init__(
             cursor_param if cursor_param is not None or cursor_body_path else "cursor",
             cursor_body_path,
         )
         self.cursor_path = compile_path(cursor_path)
+        self.stop_after_empty_page = stop_after_empty_page
+        self.has_more_path = compile_path(has_more_path) if has_more_path else None
 
     def update_state(self, response: requests.Response, body: Any, records: list[Any]) -> None:
-        self._accept(self.cursor_path.first(body))
+        found = self.cursor_path.find(body) if body is not None else []
+        cursor = found[0] if found else None
+        more = bool(cursor)
+        if more and self.stop_after_empty_page and not records:
+            more = False
+        elif more and self.has_more_path is not None:
+            more = read_has_more(self, self.has_more_path, body)
+        self._accept(cursor, more)
 
     def to_config(self) -> dict[str, Any]:
         values: dict[str, Any] = {"cursor_path": self.cursor_path.expression}
@@ -88,8 +120,17 @@ class JSONResponseCursorPaginator(CursorPaginator):
             values["cursor_body_path"] = self.cursor_body_path
         else:
             values["cursor_param"] = self.cursor_param
+        values["stop_after_empty_page"] = self.stop_after_empty_page
+        values["has_more_path"] = path_text(self.has_more_path)
         return config_of(
-            "cursor", values, {"cursor_path": "cursors.next", "cursor_param": "cursor"}
+            "cursor",
+            values,
+            {
+                "cursor_path": "cursors.next",
+                "cursor_param": "cursor",
+                "stop_after_empty_page": False,
+                "has_more_path": None,
+            },
         )
 
     def describe(self) -> str:
@@ -98,6 +139,8 @@ class JSONResponseCursorPaginator(CursorPaginator):
             cursor_path=self.cursor_path.expression,
             cursor_param=self.cursor_param,
             cursor_body_path=self.cursor_body_path,
+            stop_after_empty_page=self.stop_after_empty_page or None,
+            has_more_path=path_text(self.has_more_path),
         )
 
 

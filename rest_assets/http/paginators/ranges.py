@@ -11,9 +11,12 @@ from rest_assets.http.paginators.base import (
     BasePaginator,
     as_bool,
     as_int,
+    check_name,
     config_of,
     describe_call,
+    keys_hint,
     path_text,
+    read_has_more,
     set_body_path,
     set_param,
 )
@@ -31,10 +34,12 @@ _STOP_DEFAULTS: dict[str, Any] = {
 class RangePaginator(BasePaginator):
     """A number (offset or page) that grows by a fixed step until a stop condition holds.
 
-    Stop conditions, checked after every page: an empty page (`stop_after_empty_page`);
-    has_more false; the number reaching the total (the last total seen is remembered, so a
+    Stop conditions, checked after every page, as in dlt 1.31: an empty page
+    (`stop_after_empty_page`, checked first); has_more false (`has_more_path`, AND-ed with
+    the others); the number reaching the total; the number reaching the maximum (exclusive:
+    that number is never requested). Unlike dlt, the last total seen is remembered, so a
     total that only page one carries, or that turns null, neither stops nor breaks
-    pagination); the number reaching the maximum.
+    pagination (dlt raises).
     """
 
     def __init__(  # noqa: PLR0913 - dlt's range paginator parameters
@@ -43,6 +48,7 @@ class RangePaginator(BasePaginator):
         name: str,
         param: str | None,
         body_path: str | None,
+        param_names: tuple[str, str],
         start: int,
         step: int,
         base: int,
@@ -52,8 +58,11 @@ class RangePaginator(BasePaginator):
         has_more_path: str | None,
     ) -> None:
         super().__init__()
+        param_name, body_name = param_names
+        check_name(name, param_name, param)
+        check_name(name, body_name, body_path)
         if param is not None and body_path is not None:
-            raise ValueError(f"{name}: give either the query parameter or the body path, not both")
+            raise ValueError(f"{name}: give either {param_name} or {body_name}, not both")
         if (
             total_path is None
             and maximum is None
@@ -75,11 +84,13 @@ class RangePaginator(BasePaginator):
         self.stop_after_empty_page = stop_after_empty_page
         self.current = start
         self.total: int | None = None
+        self._total_seen = False
 
     def init_request(self, request: RequestSpec) -> None:
         self.has_next_page = True
         self.current = self.start
         self.total = None
+        self._total_seen = False
         self._write(request)
 
     def _write(self, request: RequestSpec) -> None:
@@ -96,7 +107,21 @@ class RangePaginator(BasePaginator):
             total = as_int(self.total_path.first(body))
             if total is not None and total >= 0:
                 self.total = total
+                self._total_seen = True
+            elif not self._total_seen:
+                self._total_seen = True  # say it once
+                self.notes.append(
+                    f"{self.describe()}: total_path {self.total_path.expression!r} is not an "
+                    f"integer in the first page{keys_hint(body)}; pagination ends at an empty "
+                    "or short page instead (set total_path: null to say there is none)"
+                )
         return self.total
+
+    def _advance(
+        self, body: Any, records: list[Any], total: int | None, has_more: bool | None
+    ) -> int:
+        """How far the number moves after this page (offset: may follow an API's cap)."""
+        return self.step
 
     def _short_page(self, records: list[Any]) -> bool:
         """Whether this page proves it is the last one without a total (offset only)."""
@@ -140,10 +165,10 @@ class RangePaginator(BasePaginator):
             self.has_next_page = False
             return
         total = self._read_total(body)
-        has_more = (
-            as_bool(self.has_more_path.first(body)) if self.has_more_path is not None else None
-        )
-        self.current += self.step
+        has_more = None
+        if self.has_more_path is not None:
+            has_more = read_has_more(self, self.has_more_path, body)
+        self.current += self._advance(body, records, total, has_more)
         self.has_next_page = not (
             has_more is False
             or (total is not None and self.current >= total + self.base)
@@ -153,9 +178,17 @@ class RangePaginator(BasePaginator):
 
 
 class OffsetPaginator(RangePaginator):
-    """offset/limit pagination. `total_path` (default "total") names the item count;
-    total_path=None relies on `maximum_offset`, `has_more_path` and empty pages. Without a
-    known total, a page shorter than `limit` is the last one."""
+    """offset/limit pagination, dlt's parameters and defaults. `limit` is sent on every
+    request; `total_path` (default "total") names the item count; total_path=None relies
+    on `maximum_offset`, `has_more_path` and empty pages.
+
+    Beyond dlt: an API that caps the page size below `limit` loses no records. The offset
+    advances by the page size the response states (`response_limit_path`, else a top-level
+    key named like `limit_param`, e.g. `{"limit": 50}`), else, when the total (or has_more)
+    proves more records follow, by the records received; a note says so once. Without any
+    of those, a short first page is probed with one more request, and a page shorter than
+    the pages before it is the last one.
+    """
 
     def __init__(  # noqa: PLR0913 - dlt's offset paginator parameters
         self,
@@ -169,15 +202,19 @@ class OffsetPaginator(RangePaginator):
         has_more_path: str | None = None,
         offset_body_path: str | None = None,
         limit_body_path: str | None = None,
+        response_limit_path: str | None = None,
     ) -> None:
         if as_int(limit) is None or int(limit) <= 0:
             raise ValueError(f"offset: limit must be a positive integer, got {limit!r}")
+        check_name("offset", "limit_param", limit_param)
+        check_name("offset", "limit_body_path", limit_body_path)
         if limit_param is not None and limit_body_path is not None:
             raise ValueError("offset: give either limit_param or limit_body_path, not both")
         super().__init__(
             name="offset",
             param=offset_param if offset_param is not None or offset_body_path else "offset",
             body_path=offset_body_path,
+            param_names=("offset_param", "offset_body_path"),
             start=offset,
             step=int(limit),
             base=0,
@@ -189,6 +226,17 @@ class OffsetPaginator(RangePaginator):
         self.limit = int(limit)
         self.limit_param = limit_param if limit_param is not None or limit_body_path else "limit"
         self.limit_body_path = limit_body_path
+        self.response_limit_path = (
+            compile_path(response_limit_path) if response_limit_path else None
+        )
+        self._largest = 0  # the largest page seen so far in this walk
+        self._capped = False  # a cap was reported
+
+    def init_request(self, request: RequestSpec) -> None:
+        self.step = self.limit
+        self._largest = 0
+        self._capped = False
+        super().init_request(request)
 
     def _write(self, request: RequestSpec) -> None:
         super()._write(request)
@@ -197,8 +245,46 @@ class OffsetPaginator(RangePaginator):
         else:
             set_param(request, self.limit_param or "limit", self.limit)
 
+    def _stated_limit(self, body: Any) -> int | None:
+        """The page size the response says it used, if it says."""
+        if self.response_limit_path is not None:
+            return as_int(self.response_limit_path.first(body))
+        if self.limit_body_path is None and isinstance(body, dict) and self.limit_param:
+            return as_int(body.get(self.limit_param))
+        return None
+
+    def _advance(
+        self, body: Any, records: list[Any], total: int | None, has_more: bool | None
+    ) -> int:
+        received = len(records)
+        stated = self._stated_limit(body)
+        largest_before, self._largest = self._largest, max(self._largest, received)
+        if stated is not None and 0 < stated < self.limit and received <= stated:
+            self._cap(stated, "says so in its response")
+        elif 0 < received < self.limit:
+            if has_more is not None:
+                more, proven = has_more, True
+            elif total is not None:
+                more, proven = self.current + received < total, True
+            else:
+                # a short page: the last one, or an API that caps the size? The next
+                # request tells (a page as long as this one confirms the cap).
+                more, proven = received >= largest_before, received == largest_before
+            if more:
+                self._cap(received, "returned fewer records than asked", report=proven)
+        return self.step
+
+    def _cap(self, size: int, how: str, report: bool = True) -> None:
+        self.step = size
+        if report and not self._capped:
+            self._capped = True
+            self.notes.append(
+                f"the API {how}: {size} records per page where limit={self.limit} was asked; "
+                f"the offset advances by {size} so that no record is skipped"
+            )
+
     def _short_page(self, records: list[Any]) -> bool:
-        return len(records) < self.limit
+        return len(records) < self.step
 
     def to_config(self) -> dict[str, Any]:
         values: dict[str, Any] = {"limit": self.limit, "offset": self.start}
@@ -212,6 +298,7 @@ class OffsetPaginator(RangePaginator):
             values["limit_param"] = self.limit_param
         values.update(self._stop_config())
         values["maximum_offset"] = self.maximum
+        values["response_limit_path"] = path_text(self.response_limit_path)
         return config_of(
             "offset",
             values,
@@ -221,6 +308,7 @@ class OffsetPaginator(RangePaginator):
                 "offset_param": "offset",
                 "limit_param": "limit",
                 "maximum_offset": None,
+                "response_limit_path": None,
             },
         )
 
@@ -236,13 +324,16 @@ class OffsetPaginator(RangePaginator):
             total_path=path_text(self.total_path),
             maximum_offset=self.maximum,
             has_more_path=path_text(self.has_more_path),
+            response_limit_path=path_text(self.response_limit_path),
         )
 
 
 class PageNumberPaginator(RangePaginator):
-    """Page-number pagination starting at `page` (default `base_page`, 0 unless set).
-    `total_path` (default "total") names the number of pages; pagination stops once the
-    page number reaches `maximum_page` (that page is not requested)."""
+    """Page-number pagination starting at `page` (default `base_page`, 0 unless set), dlt's
+    parameters and defaults. `total_path` (default "total") names the number of pages
+    (stop once the page number reaches total + base_page); pagination stops once the page
+    number reaches `maximum_page` (that page is not requested: base_page=1, maximum_page=3
+    asks for pages 1 and 2)."""
 
     def __init__(
         self,
@@ -259,6 +350,7 @@ class PageNumberPaginator(RangePaginator):
             name="page_number",
             param=page_param if page_param is not None or page_body_path else "page",
             body_path=page_body_path,
+            param_names=("page_param", "page_body_path"),
             start=base_page if page is None else page,
             step=1,
             base=base_page,
