@@ -17,7 +17,7 @@ from rest_assets.load.columns import LOAD_ID
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT
 from rest_assets.load.errors import ConcurrentLoadError, DatabaseLockedError, LoadError
 from rest_assets.load.frames import replace_table
-from rest_assets.load.ledger import LedgerEntry, read_newest
+from rest_assets.load.ledger import LedgerEntry, ledger_key, read_newest
 from rest_assets.load.reader import ParentTableError, ParentTableMissingError, read_parent_rows
 from rest_assets.load.reads import (
     KeyDuplicates,
@@ -62,6 +62,7 @@ __all__ = [
     "format_table_name",
     "key_duplicates",
     "key_nulls",
+    "ledger_key",
     "new_load_id",
     "parse_table_name",
     "read_newest",
