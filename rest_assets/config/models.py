@@ -504,15 +504,24 @@ class ResourceConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _disposition_dict(cls, value: Any) -> Any:
-        # dlt also accepts {"disposition": "merge", "strategy": ..., options}
-        if not isinstance(value, dict) or "write_disposition" not in value:
+        # dlt also accepts {"disposition": "merge", "strategy": ..., options}; a dict that is
+        # not valid is left for the field's validator, whose error names the field
+        if not isinstance(value, dict) or not isinstance(value.get("write_disposition"), dict):
             return value
-        disposition, strategy = split_write_disposition(value["write_disposition"])
+        try:
+            disposition, strategy = split_write_disposition(value["write_disposition"])
+        except ValueError:
+            return value
         value = {**value, "write_disposition": disposition}
         if strategy is not None:
-            if value.get("merge_strategy") is not None:
-                raise ValueError("give the merge strategy in write_disposition only")
             value["merge_strategy"] = strategy
+        return value
+
+    @field_validator("write_disposition", mode="before")
+    @classmethod
+    def _disposition_name(cls, value: Any) -> Any:
+        if isinstance(value, dict) or value == "skip":
+            split_write_disposition(value)  # raises, saying what is wrong
         return value
 
     @field_validator("table_name", mode="before")

@@ -121,6 +121,11 @@ def split_write_disposition(value: Any) -> tuple[Any, dict[str, Any] | None]:
     if not isinstance(value, dict):
         _check_disposition(value)
         return value, None
+    if "disposition" not in value:
+        raise ValueError(
+            "write_disposition as a mapping needs a disposition, e.g. "
+            "{disposition: merge, strategy: upsert}"
+        )
     options = dict(value)
     disposition = options.pop("disposition", None)
     _check_disposition(disposition)
@@ -157,7 +162,7 @@ def _check_disposition(value: Any) -> None:
             "write_disposition skip is not supported (dlt's DuckDB loader refuses it too); "
             "set selected: false on a resource that should not be loaded"
         )
-    if value not in ("append", "replace", "merge"):
+    if not isinstance(value, dict) and value not in ("append", "replace", "merge"):
         raise ValueError(
             f"write_disposition must be append, replace or merge (or "
             f"{{disposition: merge, strategy: ...}}), got {value!r}"

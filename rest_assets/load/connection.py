@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from rest_assets.load.errors import DatabaseLockedError
+from rest_assets.load.errors import DatabaseLockedError, DatabasePathError
 from rest_assets.load.sql import quote_literal
 
 PathOrStr = str | PathLike[str]
@@ -122,3 +122,47 @@ def scratch_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+# DuckDB's storage files carry this magic at byte 8 (after the header's checksum)
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_writable(database: PathOrStr) -> None:
+    """Refuse, before any work, a database path a commit could not write: a read-only file,
+    a directory, a file that is not a DuckDB database, or a folder that cannot be created
+    or written. Opens nothing (another process may hold the file's lock meanwhile)."""
+    path = Path(database)
+    if str(database) == ":memory:":
+        return
+    if path.is_dir():
+        raise DatabasePathError(
+            f"DuckDB database {path} is a directory; give a file path, e.g. "
+            f"{path / 'warehouse.duckdb'}"
+        )
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise DatabasePathError(
+                f"DuckDB database {path} is read-only for this process; make it writable or "
+                "choose another --database"
+            )
+        with path.open("rb") as handle:
+            header = handle.read(12)
+        if header and header[8:12] != _DUCKDB_MAGIC:
+            raise DatabasePathError(
+                f"{path} is not a DuckDB database (it holds something else); choose another "
+                "file, or move that one away"
+            )
+        return
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise DatabasePathError(
+            f"DuckDB database {path}: {folder} is a file, so the folder cannot be created"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        missing = "" if folder == path.parent else f" (to create {path.parent})"
+        raise DatabasePathError(
+            f"DuckDB database {path}: cannot write in {folder}{missing}; choose a writable location"
+        )

@@ -129,9 +129,7 @@ class LoadSpec:
             object.__setattr__(self, "replace_partitions", tuple(self.replace_partitions))
         strategy = self.merge.strategy if self.merge is not None else None
         if strategy in ("upsert", "insert-only") and not self.primary_key:
-            raise ConfigError(
-                f"merge strategy {self.merge.strategy} needs a primary_key ({self.table_name})"
-            )
+            raise ConfigError(f"merge strategy {strategy} needs a primary_key ({self.table_name})")
 
     @property
     def strategy(self) -> str:
