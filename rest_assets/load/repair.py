@@ -124,7 +124,7 @@ def repair(
             '{"value": record}'
         )
     if scan.deep:
-        shown = ", ".join(sorted(".".join(p) for p in scan.deep)[:3])
+        shown = ", ".join(sorted(_short(p) for p in scan.deep)[:3])
         notes.append(
             f"{table}: values nested deeper than {DEPTH_LIMIT} levels are stored as JSON text "
             f"at: {shown}"
@@ -141,6 +141,11 @@ def repair(
         out.files.append(target)
         out.file_rows.append((target, len(records)))
     return out
+
+
+def _short(path: KeyPath) -> str:
+    shown = ".".join(path[:3])
+    return f"{shown}... ({len(path)} keys deep)" if len(path) > 3 else shown
 
 
 def _read(path: Path, exact: bool) -> list[Any]:

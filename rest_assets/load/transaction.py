@@ -275,7 +275,7 @@ class _Load:
 
     def hash_rows(self, source: str, columns: list[SourceColumn]) -> str:
         """scd2: each record's row id is a hash of its content, so a version is recognised."""
-        fields = ", ".join(f"{quote_literal(n)} := {e}" for n, e, _ in columns) or "x := 1"
+        fields = ", ".join(f"{quote_ident(n)} := {e}" for n, e, _ in columns) or "x := 1"
         view = self.names("hashed")
         self.con.execute(
             f"CREATE TEMP VIEW {view} AS SELECT * REPLACE "
