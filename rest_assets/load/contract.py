@@ -113,8 +113,8 @@ def _new_table(
         return settled
     if mode.tables == "freeze":
         raise SchemaContractError(
-            f"{state.label} does not exist and schema_contract tables is freeze: the load "
-            "would create it, so nothing was loaded (set tables: evolve to allow new tables)"
+            f"{state.label} does not exist and schema_contract tables is freeze: nothing was "
+            "loaded (the load would create this table; set tables: evolve to allow new tables)"
         )
     settled.skip_table = True
     settled.notes.append(

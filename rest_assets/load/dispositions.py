@@ -134,7 +134,9 @@ class Dispositions:
             inserted = self.merge(root, rows, children)
         else:
             inserted = self.insert_root(root, rows, rows)
-        self.insert_children(prepared, inserted, root_filtered=inserted != rows.flat)
+        self.insert_children(
+            prepared, inserted, root_filtered=inserted != rows.flat or rows.filtered
+        )
         return self.outcome
 
     def clear_only(self, root: str, children: list[str]) -> Outcome:
@@ -295,6 +297,13 @@ class Dispositions:
     def without(self, rows: Rows, ids: str) -> Rows:
         return self.where(rows, f"{ROW_ID} NOT IN (SELECT id FROM {ids})")
 
+    def snapshot(self, rows: Rows, source: Rows) -> Rows:
+        """``rows`` as they are now: a view that compares with the target table would see the
+        rows the insert adds; its row ids are fixed first (they are unique in ``source``)."""
+        ids = self.names("ids")
+        self.con.execute(f"CREATE TEMP TABLE {ids} AS SELECT {ROW_ID} AS id FROM {rows.flat}")
+        return self.where(source, f"{ROW_ID} IN (SELECT id FROM {ids})")
+
     def where(self, rows: Rows, condition: str) -> Rows:
         view = self.names("rows")
         self.con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {rows.flat} WHERE {condition}")
@@ -346,7 +355,7 @@ class Dispositions:
         self.con.execute(
             f"CREATE TEMP VIEW {view} AS SELECT * FROM {kept.flat} s WHERE {condition}"
         )
-        return self.insert_root(root, Rows(view, kept.columns, True), kept)
+        return self.insert_root(root, self.snapshot(Rows(view, kept.columns, True), kept), kept)
 
     # ------------------------------------------------------------------------ scd2
 
@@ -408,7 +417,7 @@ class Dispositions:
             f"t.{version} IS NOT DISTINCT FROM {live.flat}.{version})",
         )
         extra = [(valid_from, boundary), (valid_to, active_value)]
-        return self.insert_root(root, new, rows, extra)
+        return self.insert_root(root, self.snapshot(new, live), rows, extra)
 
     # ------------------------------------------------------------------------ inserts
 
@@ -419,8 +428,7 @@ class Dispositions:
         rows: Rows,
         extra: Sequence[tuple[str, str]] = (),
     ) -> str:
-        """Insert the root rows of ``insert``; returns the relation of inserted row ids
-        (``rows.flat`` itself when every loaded row went in)."""
+        """Insert the root rows of ``insert``; returns the relation of the inserted rows."""
         assert root.table is not None
         cols = [quote_ident(n) for n in insert.columns] + [c for c, _ in extra]
         values = [quote_ident(n) for n in insert.columns] + [v for _, v in extra]
@@ -429,8 +437,6 @@ class Dispositions:
             f"SELECT {', '.join(values)} FROM {insert.flat}"
         ).fetchone()
         self.outcome.written[root.table.name] = int(row[0]) if row else 0
-        if insert.flat == rows.flat and not rows.filtered:
-            return rows.flat
         return insert.flat
 
     def insert_children(self, prepared: list[Prepared], roots: str, *, root_filtered: bool) -> None:
@@ -463,9 +469,11 @@ class Dispositions:
             kept[index] = f"SELECT {ROW_ID} FROM {p.plan.flat}{where}" if where else None
             cols = ", ".join(quote_ident(n) for n, _ in p.select)
             values = ", ".join(e for _, e in p.select)
+            # scd2: identical records of one load share their row ids, and so their child rows
+            distinct = f"DISTINCT ON ({ROW_ID}) " if scd2 else ""
             row = self.con.execute(
                 f"INSERT INTO {self.target(p.table.name)} ({cols}) "
-                f"SELECT {values} FROM {p.plan.flat}{where}"
+                f"SELECT {distinct}{values} FROM {p.plan.flat}{where}"
             ).fetchone()
             count = int(row[0]) if row else 0
             if p.table.created and count == 0:

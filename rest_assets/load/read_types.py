@@ -99,10 +99,10 @@ def type_text(dtype: DuckDBPyType) -> str:
     return str(dtype)
 
 
-def explicit_type(specs: Mapping[str, ColumnSpec], path: Path, spec: LoadSpec) -> bool:
-    """Whether a root column has an explicit type (which stops its flattening)."""
+def explicit_type(specs: Mapping[str, ColumnSpec], path: Path, spec: LoadSpec) -> str | None:
+    """A root column's explicit DuckDB type (which stops its flattening), if any."""
     hint = specs.get(column_name(path, spec.naming).lower())
-    return hint is not None and hint.duckdb_type is not None
+    return None if hint is None else hint.duckdb_type
 
 
 class _Walker:
@@ -145,7 +145,7 @@ class _Walker:
             return "text_json"
         if path in self.json_paths:
             return "json"
-        typed = is_root and explicit_type(self.hints, path, self.spec)
+        typed = is_root and explicit_type(self.hints, path, self.spec) is not None
         kind = dtype.id
         if kind == "struct" and children(dtype) and not typed and remaining != 0:
             return "struct"
@@ -220,6 +220,9 @@ class _Walker:
                 fields = self.level(path, children(element), items, False, column_name(path))
                 return "STRUCT(" + ", ".join(f"{quote_ident(n)} {t}" for n, t in fields) + ")[]"
             return f"{self.scalar((*path, 'value'), element, items)}[]"
+        hinted = explicit_type(self.hints, path, self.spec) if is_root else None
+        if hinted in ("VARCHAR", "JSON"):
+            return hinted  # text or JSON as the API sent it (not a value DuckDB re-rendered)
         if dtype.id in _NESTED:
             return type_text(dtype)  # an explicit type is applied to it as it is
         return self.scalar(path, dtype, remaining)
