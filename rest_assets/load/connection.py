@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,6 +125,14 @@ def scratch_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _writable(path: Path) -> bool:
+    """Writable by this process, and marked writable at all (a file or folder without any
+    write permission is read-only even for root, who could write it anyway)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    wanted = os.W_OK | (os.X_OK if path.is_dir() else os.R_OK)
+    return bool(mode & 0o222) and os.access(path, wanted)
+
+
 # DuckDB's storage files carry this magic at byte 8 (after the header's checksum)
 _DUCKDB_MAGIC = b"DUCK"
 
@@ -141,17 +150,18 @@ def check_writable(database: PathOrStr) -> None:
             f"{path / 'warehouse.duckdb'}"
         )
     if path.exists():
-        if not os.access(path, os.R_OK | os.W_OK):
+        if not _writable(path):
             raise DatabasePathError(
                 f"DuckDB database {path} is read-only for this process; make it writable or "
                 "choose another --database"
             )
         with path.open("rb") as handle:
             header = handle.read(12)
-        if header and header[8:12] != _DUCKDB_MAGIC:
+        if header[8:12] != _DUCKDB_MAGIC:
+            what = "is empty" if not header else "holds something else"
             raise DatabasePathError(
-                f"{path} is not a DuckDB database (it holds something else); choose another "
-                "file, or move that one away"
+                f"{path} is not a DuckDB database (it {what}); choose another file, or move "
+                "that one away"
             )
         return
     folder = path.parent
@@ -161,7 +171,7 @@ def check_writable(database: PathOrStr) -> None:
         raise DatabasePathError(
             f"DuckDB database {path}: {folder} is a file, so the folder cannot be created"
         )
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not _writable(folder):
         missing = "" if folder == path.parent else f" (to create {path.parent})"
         raise DatabasePathError(
             f"DuckDB database {path}: cannot write in {folder}{missing}; choose a writable location"
