@@ -13,7 +13,6 @@ from rest_assets.http.messages import body_excerpt, prefix
 from rest_assets.http.redact import redact_url
 from rest_assets.http.request import Reply, RequestSpec
 
-
 # orjson reads integers beyond 64 bits as floats, silently: a body with 20 digits in a row
 # (every such integer has them) is parsed again by the standard library, which keeps them
 # exact. The check costs ~1 ms per 270 KB page (orjson's parse: ~4 ms).

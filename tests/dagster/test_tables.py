@@ -224,7 +224,8 @@ def test_scd2_from_the_config_with_checks_on_active_rows(api: API, runs: Runs) -
     result = runs(source)
     assert result.success
     assert runs.sql(
-        "SELECT id, tier, _dlt_valid_to IS NULL FROM raw_shop.customers ORDER BY id, _dlt_valid_from"
+        "SELECT id, tier, _dlt_valid_to IS NULL FROM raw_shop.customers "
+        "ORDER BY id, _dlt_valid_from"
     ) == [
         (1, "free", False),
         (1, "pro", True),

@@ -6,7 +6,6 @@ measure its memory) against a loopback API and adds a row to the fault table."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import time
 from collections.abc import Iterator
@@ -208,7 +207,8 @@ def test_long_deep_and_huge_values(
         local,
         "/huge",
         [
-            b'{"data": [{"id": 1, "n": 18446744073709551623}, {"id": 2, "n": -18446744073709551623}]}'
+            b'{"data": [{"id": 1, "n": 18446744073709551623}, '
+            b'{"id": 2, "n": -18446744073709551623}]}'
         ],
     )
     db = tmp_path / "w.duckdb"
