@@ -212,8 +212,15 @@ class _Planner:
     def level(self, level: _Level, cols: list[SourceColumn]) -> None:
         """Plan one table from the columns of its source, then its list fields' tables."""
         walked = _Walked()
-        for name, expr, dtype in cols:
-            self.walk(level, (name,), expr, dtype, level.remaining, walked)
+        # dlt's order: a level's own fields first, then its objects' fields, the last object
+        # first (dlt flattens with a stack), so columns come in the order dlt gives them
+        stack: list[tuple[list[SourceColumn], Path, int | None]] = [(cols, (), level.remaining)]
+        while stack:
+            fields, path, remaining = stack.pop()
+            for name, expr, dtype in fields:
+                nested = self.walk(level, (*path, name), expr, dtype, remaining, walked)
+                if nested is not None:
+                    stack.append((nested, (*path, name), _dec(remaining)))
         reserved = self.reserved if level.is_root else ()
         flat_cols = assign_names(walked.flat, self.spec, reserved)
         select = [f"{c.expr} AS {quote_ident(c.name)}" for c in flat_cols]
@@ -264,12 +271,13 @@ class _Planner:
         dtype: DuckDBPyType,
         remaining: int | None,
         out: _Walked,
-    ) -> None:
-        """One staged field: flattened into ``out.flat``, or a list field into ``out.lists``."""
+    ) -> list[SourceColumn] | None:
+        """One staged field: a column in ``out.flat``, a list field (a child table) in
+        ``out.lists``, or an object to flatten: its fields are returned."""
         full = (*level.prefix, *path)
-        hint = (
-            self.hints.get(column_name(path, self.spec.naming).lower()) if level.is_root else None
-        )
+        hint = None
+        if level.is_root:
+            hint = self.hints.get(column_name(path, self.spec.naming).lower())
         typed = hint is not None and hint.duckdb_type is not None  # a type stops flattening
         kind = dtype.id
         if full in self.text_json:
@@ -277,15 +285,17 @@ class _Planner:
         elif full in self.json_paths:
             out.flat.append(FlatColumn("", expr, path, is_json=True))
         elif kind == "struct" and children(dtype) and not typed and remaining != 0:
-            for field_name, field_type in children(dtype):
-                nested = f"struct_extract({expr}, {quote_literal(field_name)})"
-                self.walk(level, (*path, field_name), nested, field_type, _dec(remaining), out)
+            return [
+                (field_name, f"struct_extract({expr}, {quote_literal(field_name)})", field_type)
+                for field_name, field_type in children(dtype)
+            ]
         elif kind == "list" and not typed and remaining != 0 and not self.spec.nested_as_json:
             out.lists.append(_ListColumn(path, expr, children(dtype)[0][1], _dec(remaining)))
         elif kind in ("struct", "list", "map", "array", "union"):
             out.flat.append(FlatColumn("", f"to_json({expr})", path, is_json=True))
         else:
             out.flat.append(FlatColumn("", expr, path, number_text=full in self.number_text))
+        return None
 
     def child(self, parent: _Level, index: int, lst: _ListColumn, table: str) -> None:
         """The child table of one list field: a view unnesting it, planned as a level."""

@@ -322,9 +322,10 @@ class _Load:
         if settled.skip_table:
             return Prepared(plan, None, [])
         validity = validity_columns(self.spec) if plan.is_root else None
+        data = settled.wanted if not plan.is_root else self.hinted_first(settled.wanted)
         wanted = [
             *((c, "TIMESTAMP WITH TIME ZONE") for c in validity or ()),
-            *settled.wanted,
+            *data,
             (LOAD_ID, "VARCHAR"),
             *((m, t) for m, _, t in plan.meta),
         ]
@@ -340,6 +341,13 @@ class _Load:
         for meta_name, meta_expr, _ in plan.meta:
             select.append((table.columns[meta_name.lower()][0], meta_expr))
         return Prepared(plan, table, select, settled.keep_rows)
+
+    def hinted_first(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Columns with an explicit type first, in the order of the hints (as dlt creates a
+        table), then the others in the records' order."""
+        typed = [s.name.lower() for s in self.spec.column_specs.values() if s.duckdb_type]
+        rank = {name: i for i, name in enumerate(typed)}
+        return sorted(wanted, key=lambda c: rank.get(c[0].lower(), len(rank)))
 
     def table_state(self, plan: TablePlan, types: dict[str, str]) -> TableState:
         """The target table as the contract sees it: its columns, and (under a contract that
