@@ -51,7 +51,18 @@ logger = logging.getLogger("rest_assets.config")
 
 # Keys whose values replace, never merge with, the default: mixing two paginators' params
 # (or two auth methods) would build something nobody configured.
-_ATOMIC_KEYS = {"paginator", "auth", "incremental", "processing_steps", "primary_key", "columns"}
+# dlt merges these resource keys whole: a resource's own value replaces the default's
+_ATOMIC_KEYS = {
+    "paginator",
+    "auth",
+    "incremental",
+    "processing_steps",
+    "primary_key",
+    "merge_key",
+    "columns",
+    "write_disposition",
+    "schema_contract",
+}
 
 # dlt's single-entity alphabet (OpenAPI path parameter names), and the namespaces whose
 # placeholders are values rather than entities

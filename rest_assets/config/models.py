@@ -7,7 +7,9 @@ as they are. They know nothing of HTTP, DuckDB or Dagster.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,6 +19,14 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+
+from rest_assets.config.tables import (
+    MergeStrategyConfig,
+    Naming,
+    SchemaContractConfig,
+    TypeInference,
+    split_write_disposition,
 )
 
 WriteDisposition = Literal["replace", "append", "merge"]
@@ -393,11 +403,33 @@ class EndpointConfig(_Strict):
 
 
 class ColumnConfig(_Strict):
-    """An explicit column: its type and whether it may be null."""
+    """An explicit column: dlt's column hints (see rest_assets.config.columns)."""
 
+    name: str | None = None
     data_type: str | None = None
     nullable: bool = True
     primary_key: bool = False
+    merge_key: bool = False
+    unique: bool = False
+    dedup_sort: Literal["asc", "desc"] | None = None
+    hard_delete: bool = False
+    precision: int | None = None
+    scale: int | None = None
+    timezone: bool | None = None
+    description: str | None = None
+    # dlt's schema-only hints: accepted, no effect on a DuckDB table (as in dlt)
+    partition: bool | None = None
+    cluster: bool | None = None
+    sort: bool | None = None
+    row_key: bool | None = None
+    parent_key: bool | None = None
+    root_key: bool | None = None
+    variant: bool | None = None
+    incremental: bool | None = None
+
+    def hints(self) -> dict[str, Any]:
+        """The hints as given (unset ones left out)."""
+        return self.model_dump(exclude_none=True, exclude={"name", "description"})
 
 
 class ProcessingStep(_Strict):
@@ -572,9 +604,27 @@ class ResourceConfig(_Strict):
     name: str
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     write_disposition: WriteDisposition = "replace"
+    # from dlt's `write_disposition: {disposition: merge, strategy: ..., ...}`
+    merge_strategy: MergeStrategyConfig | None = None
     primary_key: list[str] = Field(default_factory=list)
     merge_key: list[str] = Field(default_factory=list)
     table_name: str | None = None
+    schema_contract: SchemaContractConfig | None = None
+    # dlt's destination formats: accepted with a warning, DuckDB tables are written
+    table_format: Literal["iceberg", "delta", "hive", "native"] | None = None
+    file_format: (
+        Literal[
+            "preferred",
+            "jsonl",
+            "typed-jsonl",
+            "insert_values",
+            "parquet",
+            "csv",
+            "reference",
+            "model",
+        ]
+        | None
+    ) = None
     max_table_nesting: int | None = Field(default=None, ge=0)
     nested_as_json: bool = False
     selected: bool = True
@@ -624,12 +674,40 @@ class ResourceConfig(_Strict):
     def _endpoint_shorthand(cls, value: Any) -> Any:
         return {"path": value} if isinstance(value, str) else value
 
-    @field_validator("write_disposition", mode="before")
+    @model_validator(mode="before")
     @classmethod
     def _disposition_dict(cls, value: Any) -> Any:
-        # dlt also accepts {"disposition": "merge", "strategy": ...}.
-        if isinstance(value, dict) and "disposition" in value:
-            return value["disposition"]
+        # dlt also accepts {"disposition": "merge", "strategy": ..., options}; a dict that is
+        # not valid is left for the field's validator, whose error names the field
+        if not isinstance(value, dict) or not isinstance(value.get("write_disposition"), dict):
+            return value
+        try:
+            disposition, strategy = split_write_disposition(value["write_disposition"])
+        except ValueError:
+            return value
+        value = {**value, "write_disposition": disposition}
+        if strategy is not None:
+            value["merge_strategy"] = strategy
+        return value
+
+    @field_validator("write_disposition", mode="before")
+    @classmethod
+    def _disposition_name(cls, value: Any) -> Any:
+        if isinstance(value, dict) or value == "skip":
+            split_write_disposition(value)  # raises, saying what is wrong
+        return value
+
+    @field_validator("table_name", mode="before")
+    @classmethod
+    def _table_name_text(cls, value: Any) -> Any:
+        if callable(value):
+            raise ValueError(
+                "a function as table_name (tables chosen per record) is not supported: each "
+                "resource is one Dagster asset writing one table. Make one resource per table, "
+                "each with its own table_name and a filter step, e.g. "
+                "{name: push_events, table_name: push_event, processing_steps: "
+                "[{filter: <record is a PushEvent>}], endpoint: events}"
+            )
         return value
 
     @field_validator("primary_key", "merge_key", mode="before")
@@ -649,6 +727,30 @@ class ResourceConfig(_Strict):
             value = {**value, "columns": value["schema"]}
             del value["schema"]
         return value
+
+    @model_validator(mode="after")
+    def _column_keys(self) -> ResourceConfig:
+        # dlt: a column's primary_key / merge_key hint adds it to the resource's key
+        for attr in ("primary_key", "merge_key"):
+            keys = getattr(self, attr)
+            for name, column in self.columns.items():
+                if getattr(column, attr) and name not in keys:
+                    keys.append(name)
+        if self.merge_strategy is not None:
+            strategy = self.merge_strategy.strategy
+            if strategy in ("upsert", "insert-only") and not self.primary_key:
+                raise ValueError(
+                    f"merge strategy {strategy} needs a primary_key (it updates or inserts "
+                    "records by key)"
+                )
+        for key in ("table_format", "file_format"):
+            value = getattr(self, key)
+            if value is not None:
+                _warn_ignored(
+                    f"resource {self.name!r}: {key} {value!r} is accepted but has no effect: "
+                    "rest-assets writes DuckDB tables"
+                )
+        return self
 
     @model_validator(mode="after")
     def _records_or_endpoint(self) -> ResourceConfig:
@@ -675,7 +777,17 @@ class ResourceConfig(_Strict):
                 out[item["name"]] = spec
             return out
         if isinstance(value, dict):
-            return {k: ({"data_type": v} if isinstance(v, str) else v) for k, v in value.items()}
+            out = {}
+            for key, spec in value.items():
+                spec = {"data_type": spec} if isinstance(spec, str) else spec
+                named = spec.get("name") if isinstance(spec, dict) else None
+                if named is not None and named != key:
+                    _warn_ignored(
+                        f"columns.{key}.name {named!r} is ignored: in a mapping the key names "
+                        "the column (as in dlt); use the list form to name it there"
+                    )
+                out[key] = spec
+            return out
         return value
 
     @field_validator("name")
@@ -696,6 +808,21 @@ class SourceConfig(_Strict):
     resources: list[ResourceConfig]
     schedule: ScheduleConfig | None = None
     dataset: str | None = None
+    naming: Naming = Field(
+        default="snake_case",
+        description="Table and column names: snake_case (dlt's default) or direct (as the API "
+        "spells them).",
+    )
+    type_inference: TypeInference = Field(
+        default="dlt",
+        description="Column types: dlt (ISO timestamps become timestamps, other strings stay "
+        "text) or duckdb (DuckDB's own inference: dates, times, UUIDs, naive timestamps).",
+    )
+    schema_contract: SchemaContractConfig | None = Field(
+        default=None,
+        description="What loads do with new tables, columns and types (a resource's own "
+        "setting replaces it).",
+    )
     outputs: list[OutputConfig] = Field(
         default_factory=list,
         description="Assets that POST rows of a DuckDB table to this API in batches.",
@@ -752,6 +879,19 @@ class SourceConfig(_Strict):
             if resource.name == name:
                 return resource
         raise KeyError(name)
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_ignored(message: str) -> None:
+    """A setting that is accepted but has no effect: one warning per message and process."""
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    logging.getLogger("rest_assets.config").warning(message)
 
 
 class ProjectConfig(_Strict):

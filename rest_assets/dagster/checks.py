@@ -16,9 +16,10 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import ResourceConfig, SourceConfig
-from rest_assets.dagster.naming import schema_name, table_name
+from rest_assets.dagster.load_options import row_scope
+from rest_assets.dagster.naming import key_columns, schema_name, table_name
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.load import key_duplicates, key_nulls
+from rest_assets.load import RowScope, key_duplicates, key_nulls
 
 UNIQUE_CHECK = "primary_key_unique"
 NOT_NULL_CHECK = "primary_key_not_null"
@@ -32,7 +33,7 @@ def check_specs_for(
     if not (resource.checks.primary_key and resource.primary_key):
         return []
     shown = ", ".join(resource.primary_key)
-    table = f"{schema_name(source)}.{table_name(resource)}"
+    table = f"{schema_name(source)}.{table_name(source, resource)}"
     blocking = resource.checks.blocking
     return [
         dg.AssetCheckSpec(
@@ -59,14 +60,15 @@ def evaluate_checks(
 ) -> list[dg.AssetCheckResult]:
     """Run the named checks of a resource against its table in DuckDB."""
     resource = plan.resource
-    schema, table = schema_name(source), table_name(resource)
-    columns = list(resource.primary_key)
+    schema, table = schema_name(source), table_name(source, resource)
+    columns = key_columns(source, resource.primary_key)
+    scope = row_scope(source, resource)
     out = []
     for name in names:
         if name == UNIQUE_CHECK:
-            result = unique_result(database, schema, table, columns)
+            result = unique_result(database, schema, table, columns, scope)
         elif name == NOT_NULL_CHECK:
-            result = not_null_result(database, schema, table, columns)
+            result = not_null_result(database, schema, table, columns, scope)
         else:
             continue
         out.append(
@@ -96,10 +98,15 @@ def freshness_policy_for(resource: ResourceConfig) -> dg.FreshnessPolicy | None:
 
 
 def unique_result(
-    database: str, schema: str, table: str, columns: Sequence[str]
+    database: str,
+    schema: str,
+    table: str,
+    columns: Sequence[str],
+    scope: RowScope | None = None,
 ) -> dg.AssetCheckResult:
-    """Pass when no primary key value appears twice; metadata counts and samples duplicates."""
-    found = key_duplicates(database, schema, table, columns, sample_size=SAMPLE_SIZE)
+    """Pass when no primary key value appears twice (among the asset's rows, ``scope``);
+    metadata counts and samples duplicates."""
+    found = key_duplicates(database, schema, table, columns, sample_size=SAMPLE_SIZE, scope=scope)
     if found is None:
         return _no_table(schema, table)
     if found.absent:
@@ -128,10 +135,14 @@ def unique_result(
 
 
 def not_null_result(
-    database: str, schema: str, table: str, columns: Sequence[str]
+    database: str,
+    schema: str,
+    table: str,
+    columns: Sequence[str],
+    scope: RowScope | None = None,
 ) -> dg.AssetCheckResult:
-    """Pass when no row has a null in any primary key column."""
-    found = key_nulls(database, schema, table, columns)
+    """Pass when no row (of the asset's, ``scope``) has a null in any primary key column."""
+    found = key_nulls(database, schema, table, columns, scope=scope)
     if found is None:
         return _no_table(schema, table, NOT_NULL_CHECK)
     if found.absent:

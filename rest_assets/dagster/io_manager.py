@@ -38,8 +38,10 @@ from rest_assets.dagster.metadata import TABLE_NAME_KEY, table_metadata, text_va
 from rest_assets.load import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MEMORY_LIMIT,
+    DatabasePathError,
     LoadResult,
     StagedLoad,
+    check_writable,
     commit,
     format_table_name,
     parse_table_name,
@@ -183,5 +185,10 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
         return table_for_key(key)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Create the database's parent directories."""
+        """Create the database's parent directories (a path that cannot be written is
+        reported by the step that would write it, before it fetches anything)."""
+        try:
+            check_writable(self.database)
+        except DatabasePathError:
+            return
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import dagster as dg
 
 from rest_assets.config.models import OutputConfig, SourceConfig
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, table_for_key
-from rest_assets.dagster.naming import asset_key, schema_name, table_name
+from rest_assets.dagster.naming import asset_key, key_columns, schema_name, table_name
 from rest_assets.dagster.progress import Progress
 from rest_assets.errors import ConfigError
 from rest_assets.extract.clients import SourceClients
@@ -61,7 +61,7 @@ def resolve_upstream(
         for candidate in sources:
             if schema_name(candidate) == schema:
                 for resource in candidate.resources:
-                    if table_name(resource) == table:
+                    if table_name(candidate, resource) == table:
                         return _resource_upstream(candidate, resource.name, f"{where}.from")
         return Upstream(dg.AssetKey([schema, table]), schema, table)
     return _resource_upstream(source, ref, f"{where}.from")
@@ -79,8 +79,8 @@ def _resource_upstream(source: SourceConfig, name: str, where: str) -> Upstream:
     return Upstream(
         asset_key(source, resource.name),
         schema_name(source),
-        table_name(resource),
-        tuple(resource.primary_key),
+        table_name(source, resource),
+        tuple(key_columns(source, resource.primary_key)),
     )
 
 

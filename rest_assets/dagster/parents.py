@@ -25,6 +25,7 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import SourceConfig
+from rest_assets.dagster.load_options import row_scope
 from rest_assets.dagster.metadata import text_value
 from rest_assets.dagster.naming import schema_name, table_name
 from rest_assets.dagster.partitions import window_key
@@ -110,11 +111,13 @@ class ParentReader:
                 rows, newest = read_parent_rows(
                     self.database,
                     schema_name(self.source),
-                    table_name(parent.resource),
+                    table_name(self.source, parent.resource),
                     [p.segments for p in paths],
                     load_id_column=LOAD_ID_COLUMN,
                     after_load_id=since,
                     where=f"parent {parent_name!r} of {plan.name!r}",
+                    naming=self.source.naming,
+                    scope=row_scope(self.source, parent.resource),
                 )
             except ParentTableMissingError:
                 if not self.parent_materialized:

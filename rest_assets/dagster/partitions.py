@@ -29,6 +29,7 @@ from rest_assets.extract import placeholders
 from rest_assets.extract.incremental import CursorState, IncrementalSpec
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.load import LOAD_ID, read_parent_rows
+from rest_assets.load.naming import Naming
 
 _TIME_TYPES = {
     "hourly": dg.HourlyPartitionsDefinition,
@@ -146,7 +147,9 @@ def window_key(value: Any) -> str:
     return text[:200] or "initial"
 
 
-def parent_keys(database: str, schema: str, table: str, child: ResourcePlan) -> list[str]:
+def parent_keys(
+    database: str, schema: str, table: str, child: ResourcePlan, naming: Naming = "snake_case"
+) -> list[str]:
     """The partition keys of a child in its parent's table: distinct, in load order."""
     field_path = child.fields[child.parent_refs[0].field]
     rows, _ = read_parent_rows(
@@ -156,6 +159,7 @@ def parent_keys(database: str, schema: str, table: str, child: ResourcePlan) -> 
         [field_path.segments],
         load_id_column=LOAD_ID,
         where=f"parent keys of {child.name!r}",
+        naming=naming,
     )
     return list(dict.fromkeys(window_key(row[0]) for row in rows if row[0] is not None))
 

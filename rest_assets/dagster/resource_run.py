@@ -22,8 +22,9 @@ from rest_assets.config.models import IncrementalParam, SourceConfig
 from rest_assets.dagster.checks import evaluate_checks
 from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.io_manager import DuckDBIOManager
+from rest_assets.dagster.load_options import load_options
 from rest_assets.dagster.metadata import table_metadata
-from rest_assets.dagster.naming import schema_name, table_name
+from rest_assets.dagster.naming import ledger_table, schema_name, table_name
 from rest_assets.dagster.parents import ParentReader, last_parent_load
 from rest_assets.dagster.progress import Progress
 from rest_assets.dagster.run_info import RunInfo
@@ -93,7 +94,7 @@ def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) ->
             run.instance,
             spec.key,
             shared.database,
-            (schema_name(shared.source), table_name(plan.resource)),
+            (schema_name(shared.source), ledger_table(shared.source, plan.resource)),
             job.ledger_partition,
             run.warning,
         )
@@ -178,12 +179,9 @@ def execute(
         staging,
         LoadSpec(
             schema=schema_name(source),
-            table=table_name(resource),
+            table=table_name(source, resource),
             write_disposition=scope.write_disposition,  # type: ignore[arg-type]
-            primary_key=tuple(resource.primary_key),
-            columns={k: v.model_dump() for k, v in resource.columns.items()} or None,
-            max_table_nesting=resource.max_table_nesting,
-            nested_as_json=resource.nested_as_json,
+            **load_options(source, resource),
             partition_key=scope.partition_key,
             replace_partitions=scope.replace_partitions,
             ledger=spec_ledger,
@@ -199,6 +197,8 @@ def execute(
         f"{result.table_name}: {result.rows_written} rows written "
         f"({scope.write_disposition}), {result.row_count} rows in table"
     )
+    for note in result.notes:
+        log(f"{label}: {note}")
     metadata = {
         **table_metadata(result),
         "load_id": result.load_id,

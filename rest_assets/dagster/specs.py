@@ -168,7 +168,7 @@ def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
         "endpoint": f"{resource.endpoint.method} {_shown_path(resource)}",
         "base_url": redact_url(source.client.base_url),
         "write_disposition": resource.write_disposition,
-        "dagster/table_name": f"{schema_name(source)}.{table_name(resource)}",
+        "dagster/table_name": f"{schema_name(source)}.{table_name(source, resource)}",
     }
     if resource.primary_key:
         metadata["primary_key"] = ", ".join(resource.primary_key)
@@ -201,7 +201,7 @@ def describe(source: SourceConfig, plan: ResourcePlan) -> str:
     """The asset's description: the config's own, then what it fetches and where it lands."""
     resource = plan.resource
     endpoint = resource.endpoint
-    table = f"{schema_name(source)}.{table_name(resource)}"
+    table = f"{schema_name(source)}.{table_name(source, resource)}"
     lines = [resource.description or source.description or f"{source.name}: {resource.name}", ""]
     if resource.records is not None:
         records = resource.records

@@ -39,7 +39,7 @@ from rest_assets.errors import RestAssetsError
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.heap import frozen_heap
-from rest_assets.load import tempdirs
+from rest_assets.load import check_writable, tempdirs
 
 StepEvent = dg.MaterializeResult | dg.AssetCheckResult
 
@@ -92,6 +92,8 @@ def run_step(
                 f"{done_before[spec.key]}, which this run re-executes: not fetched again"
             )
     resources = [r for r in resources if r.key not in done_before]
+    if resources:
+        check_writable(shared.database)  # before fetching anything the commit could not keep
     swept, swept_bytes = tempdirs.sweep()  # pages a killed run left behind go first
     if swept:
         run.info(

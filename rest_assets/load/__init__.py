@@ -14,14 +14,20 @@ call the functions exported here and never open DuckDB themselves.
 """
 
 from rest_assets.load.columns import LOAD_ID
-from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT
-from rest_assets.load.errors import ConcurrentLoadError, DatabaseLockedError, LoadError
+from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, check_writable
+from rest_assets.load.errors import (
+    ConcurrentLoadError,
+    DatabaseLockedError,
+    DatabasePathError,
+    LoadError,
+)
 from rest_assets.load.frames import replace_table
-from rest_assets.load.ledger import LedgerEntry, read_newest
+from rest_assets.load.ledger import LedgerEntry, ledger_key, read_newest
 from rest_assets.load.reader import ParentTableError, ParentTableMissingError, read_parent_rows
 from rest_assets.load.reads import (
     KeyDuplicates,
     KeyNulls,
+    RowScope,
     demo_sample,
     key_duplicates,
     key_nulls,
@@ -46,6 +52,7 @@ __all__ = [
     "LOAD_ID",
     "ConcurrentLoadError",
     "DatabaseLockedError",
+    "DatabasePathError",
     "KeyDuplicates",
     "KeyNulls",
     "LedgerEntry",
@@ -54,14 +61,17 @@ __all__ = [
     "LoadSpec",
     "ParentTableError",
     "ParentTableMissingError",
+    "RowScope",
     "StagedLoad",
     "StagingArea",
     "WriteDisposition",
+    "check_writable",
     "commit",
     "demo_sample",
     "format_table_name",
     "key_duplicates",
     "key_nulls",
+    "ledger_key",
     "new_load_id",
     "parse_table_name",
     "read_newest",

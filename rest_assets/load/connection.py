@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from rest_assets.load.errors import DatabaseLockedError
+from rest_assets.load.errors import DatabaseLockedError, DatabasePathError
 from rest_assets.load.sql import quote_literal
 
 PathOrStr = str | PathLike[str]
@@ -122,3 +123,56 @@ def scratch_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+def _writable(path: Path) -> bool:
+    """Writable by this process, and marked writable at all (a file or folder without any
+    write permission is read-only even for root, who could write it anyway)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    wanted = os.W_OK | (os.X_OK if path.is_dir() else os.R_OK)
+    return bool(mode & 0o222) and os.access(path, wanted)
+
+
+# DuckDB's storage files carry this magic at byte 8 (after the header's checksum)
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_writable(database: PathOrStr) -> None:
+    """Refuse, before any work, a database path a commit could not write: a read-only file,
+    a directory, a file that is not a DuckDB database, or a folder that cannot be created
+    or written. Opens nothing (another process may hold the file's lock meanwhile)."""
+    path = Path(database)
+    if str(database) == ":memory:":
+        return
+    if path.is_dir():
+        raise DatabasePathError(
+            f"DuckDB database {path} is a directory; give a file path, e.g. "
+            f"{path / 'warehouse.duckdb'}"
+        )
+    if path.exists():
+        if not _writable(path):
+            raise DatabasePathError(
+                f"DuckDB database {path} is read-only for this process; make it writable or "
+                "choose another --database"
+            )
+        with path.open("rb") as handle:
+            header = handle.read(12)
+        if header[8:12] != _DUCKDB_MAGIC:
+            what = "is empty" if not header else "holds something else"
+            raise DatabasePathError(
+                f"{path} is not a DuckDB database (it {what}); choose another file, or move "
+                "that one away"
+            )
+        return
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise DatabasePathError(
+            f"DuckDB database {path}: {folder} is a file, so the folder cannot be created"
+        )
+    if not _writable(folder):
+        missing = "" if folder == path.parent else f" (to create {path.parent})"
+        raise DatabasePathError(
+            f"DuckDB database {path}: cannot write in {folder}{missing}; choose a writable location"
+        )

@@ -15,3 +15,8 @@ class DatabaseLockedError(LoadError):
 
 class ConcurrentLoadError(RestAssetsError):
     """Another run committed to the table after this run read its cursor."""
+
+
+class DatabasePathError(LoadError):
+    """The DuckDB path cannot be written: read-only, not a directory we can create a file
+    in, or not a DuckDB database."""

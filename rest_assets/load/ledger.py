@@ -34,6 +34,12 @@ LEDGER_TABLE = "loads"
 LEDGER = f"{quote_ident(LEDGER_SCHEMA)}.{quote_ident(LEDGER_TABLE)}"
 
 
+def ledger_key(table: str, resource: str | None = None) -> str:
+    """The ledger's name for a table's loads: the table, or ``table:resource`` for one
+    resource's loads when several resources share the table (each keeps its own state)."""
+    return table if resource is None else f"{table}:{resource}"
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """What a stateful load writes to the ledger, and the load it expects to follow."""

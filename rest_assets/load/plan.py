@@ -2,21 +2,30 @@
 
 A plan is built from the staged records' DuckDB types alone (no rows are read): STRUCTs
 flatten to ``parent__child`` columns, LISTs become child tables ``<table>__<field>`` built
-with ``unnest``; beyond ``max_table_nesting`` (or with ``nested_as_json``) nested values are
-kept as JSON, and a column with an explicit type is not flattened. Each :class:`TablePlan`
-holds the statements creating its flattened relation; the commit runs them in plan order
-(a child's statements read its parent's relations), reads each relation's types, and then
-asks :func:`column_exprs` for each column's expression and staged type.
+with ``unnest``; beyond ``max_table_nesting`` (or with ``nested_as_json``, or past the column
+budget) nested values are kept as JSON (read as JSON already, see
+:mod:`rest_assets.load.read_types`), and a column with an explicit type is not flattened.
+
+Column and child table names follow the load's naming (:mod:`rest_assets.load.naming`).
+When several fields of one table get the same name (``displayName`` and ``display_name``,
+a literal ``a__b`` key and a nested ``a.b``), every value is kept: one field keeps the
+name (:func:`rest_assets.load.naming.keeper_order`), the others get ``_2``, ``_3``...; a
+field named like one of rest-assets' own columns gets the next free suffix too.
+
+Each :class:`TablePlan` holds the statements creating its flattened relation; the commit
+runs them in plan order (a child's statements read its parent's relations), reads each
+relation's types, and then asks :func:`column_exprs` for each column's expression and
+staged type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rest_assets.config.columns import ColumnSpec
-from rest_assets.load.column_types import NULL_TYPE
+from rest_assets.load.column_types import NULL_TYPE, canonical_type
 from rest_assets.load.columns import (
     IDX,
     LIST_IDX,
@@ -25,13 +34,15 @@ from rest_assets.load.columns import (
     PARTITION_COLUMN,
     POS,
     RESERVED,
+    RESOURCE_COLUMN,
     RID,
     ROOT,
     ROOT_ID,
     ROW_ID,
     VALUE,
 )
-from rest_assets.load.errors import LoadError
+from rest_assets.load.naming import child_table_name, column_name, keeper_order
+from rest_assets.load.read_types import Path, ReadPlan, children
 from rest_assets.load.spec import LoadSpec
 from rest_assets.load.sql import quote_ident, quote_literal
 
@@ -44,14 +55,16 @@ SourceColumn = tuple[str, str, "DuckDBPyType"]
 
 @dataclass
 class FlatColumn:
-    name: str
+    name: str  # the column's name in the table (set once the level's names are decided)
     expr: str
-    is_json: bool = False  # produced by to_json: holds objects/arrays
+    path: Path  # the field's keys from the top of the table's rows
+    is_json: bool = False  # holds objects/arrays as JSON (to_json, or read as JSON)
+    number_text: bool = False  # a DOUBLE read as text: it may hold integers beyond 64 bits
 
 
 @dataclass(frozen=True)
 class _ListColumn:
-    name: str
+    path: Path  # within its table
     expr: str
     element: DuckDBPyType
     remaining: int | None
@@ -62,12 +75,14 @@ class TablePlan:
     """One target table: the temporary relation of its flattened rows and how to make it."""
 
     table: str
-    flat: str  # temporary view (or table, for a merge's de-duplicated root) of the rows
+    flat: str  # temporary view of the rows
     is_root: bool
     statements: list[str]  # create `flat` (a child: its source view first)
     cols: list[FlatColumn]
     meta: list[tuple[str, str, str]]  # rest-assets' own columns: name, expr, type
     types: dict[str, str] = field(default_factory=dict)  # column -> type, once `flat` exists
+    parent: int | None = None  # index of the parent table's plan
+    path: Path = ()  # the list field (from the root record) whose items this table holds
 
 
 class TempNames:
@@ -82,11 +97,21 @@ class TempNames:
 
 
 def plan_tables(
-    spec: LoadSpec, source: str, columns: list[SourceColumn], names: TempNames
+    spec: LoadSpec,
+    source: str,
+    columns: list[SourceColumn],
+    names: TempNames,
+    read: ReadPlan | None = None,
+    reserved: Iterable[str] = (),
 ) -> list[TablePlan]:
     """The root table's plan, then its child tables' (depth first), for the staged records
-    in relation ``source`` (which has the row position and row id columns too)."""
-    planner = _Planner(spec, names)
+    in relation ``source`` (which has the row position and row id columns too).
+
+    ``read`` is how the records were read (None: DuckDB inferred as it read them);
+    ``reserved`` are column names a record field may not take in the root table (a merge
+    strategy's own columns), besides rest-assets' ``_ra_*`` columns.
+    """
+    planner = _Planner(spec, names, read, reserved)
     planner.level(_Level(spec.table, source, spec.max_table_nesting, True), columns)
     return planner.plans
 
@@ -103,21 +128,35 @@ def _dec(remaining: int | None) -> int | None:
     return None if remaining is None else remaining - 1
 
 
-def _children(dtype: DuckDBPyType) -> list[tuple[str, DuckDBPyType]]:
-    # a STRUCT's or LIST's children are types (a DECIMAL's or ENUM's are not: never asked)
-    return cast("list[tuple[str, DuckDBPyType]]", dtype.children)
-
-
-def _dedupe_names(cols: list[FlatColumn]) -> list[FlatColumn]:
-    # DuckDB names are case-insensitive: "Id" and "id", or "a__b" and {"a": {"b"}}, would clash
-    seen: set[str] = set()
-    for col in cols:
-        name, n = col.name, 1
-        while name.lower() in seen or name.lower() in RESERVED:
+def assign_names(
+    cols: list[FlatColumn], spec: LoadSpec, reserved: Iterable[str] = ()
+) -> list[FlatColumn]:
+    """Give each column of one table its name: the field's name under the load's naming;
+    fields that get the same name (DuckDB compares names case-insensitively) keep every
+    value, ordered by :func:`keeper_order`, the others taking the next free ``_<n>``."""
+    blocked = set(RESERVED) | {r.lower() for r in reserved}
+    bases = [column_name(c.path, spec.naming) for c in cols]
+    groups: dict[str, list[int]] = {}
+    for i, base in enumerate(bases):
+        groups.setdefault(base.lower(), []).append(i)
+    taken: set[str] = set()
+    later: list[tuple[int, str]] = []
+    for key, members in groups.items():
+        base = bases[members[0]]
+        order = keeper_order([cols[i].path for i in members], base)
+        first, rest = members[order[0]], [members[k] for k in order[1:]]
+        if key in blocked:
+            later.append((first, base))
+        else:
+            cols[first].name = base
+            taken.add(key)
+        later += [(i, base) for i in rest]
+    for i, base in later:
+        n = 2
+        while f"{base}_{n}".lower() in taken or f"{base}_{n}".lower() in blocked:
             n += 1
-            name = f"{col.name}_{n}"
-        col.name = name
-        seen.add(name.lower())
+        cols[i].name = f"{base}_{n}"
+        taken.add(cols[i].name.lower())
     return cols
 
 
@@ -130,6 +169,8 @@ class _Level:
     remaining: int | None  # nesting levels left (None: no limit)
     is_root: bool
     statements: tuple[str, ...] = ()  # creating `source`, for a child
+    prefix: Path = ()  # the list field (from the root record) whose items these rows are
+    parent: int | None = None
 
 
 @dataclass
@@ -156,112 +197,130 @@ _CHILD_SELECT = [
 
 
 class _Planner:
-    def __init__(self, spec: LoadSpec, names: TempNames) -> None:
+    def __init__(
+        self, spec: LoadSpec, names: TempNames, read: ReadPlan | None, reserved: Iterable[str]
+    ) -> None:
         self.spec = spec
         self.names = names
         self.hints = {k.lower(): v for k, v in spec.column_specs.items()}
+        self.json_paths = read.json_paths if read is not None else set()
+        self.text_json = read.text_json if read is not None else set()
+        self.number_text = read.number_text if read is not None else set()
+        self.reserved = tuple(reserved)
         self.plans: list[TablePlan] = []
 
     def level(self, level: _Level, cols: list[SourceColumn]) -> None:
         """Plan one table from the columns of its source, then its list fields' tables."""
         walked = _Walked()
-        for col in cols:
-            self.walk(col, level.remaining, level.is_root, walked)
-        flat_cols = _dedupe_names(walked.flat)
+        # dlt's order: a level's own fields first, then its objects' fields, the last object
+        # first (dlt flattens with a stack), so columns come in the order dlt gives them
+        stack: list[tuple[list[SourceColumn], Path, int | None]] = [(cols, (), level.remaining)]
+        while stack:
+            fields, path, remaining = stack.pop()
+            for name, expr, dtype in fields:
+                nested = self.walk(level, (*path, name), expr, dtype, remaining, walked)
+                if nested is not None:
+                    stack.append((nested, (*path, name), _dec(remaining)))
+        reserved = self.reserved if level.is_root else ()
+        flat_cols = assign_names(walked.flat, self.spec, reserved)
         select = [f"{c.expr} AS {quote_ident(c.name)}" for c in flat_cols]
         if level.is_root:
             select.append(f"{RID} AS {ROW_ID}")
+            select.append(f"{POS} AS {POS}")  # staging order: which record of a key wins
             meta = list(_ROOT_META)
             if self.spec.partition_key is not None:
                 meta.append((PARTITION_COLUMN, quote_literal(self.spec.partition_key), "VARCHAR"))
-            qualify = self.merge_dedup(flat_cols)
+            if self.spec.resource is not None:
+                meta.append((RESOURCE_COLUMN, quote_literal(self.spec.resource), "VARCHAR"))
         else:
             select += _CHILD_SELECT
             meta = list(_CHILD_META)
-            qualify = ""
         flat = self.names("flat")
         # A view, not a copy: the projection is cheap and DuckDB evaluates it while inserting,
-        # so the rows are not held twice. A merge's dedup (a window) is computed once instead.
-        kind = "TABLE" if qualify else "VIEW"
-        create = (
-            f"CREATE TEMP {kind} {flat} AS SELECT {', '.join(select)} FROM {level.source}{qualify}"
-        )
+        # so the rows are not held twice.
+        create = f"CREATE TEMP VIEW {flat} AS SELECT {', '.join(select)} FROM {level.source}"
         statements = [*level.statements, create]
-        self.plans.append(TablePlan(level.table, flat, level.is_root, statements, flat_cols, meta))
-        kept_rows = flat if level.is_root and qualify else None
-        for lst in walked.lists:
-            self.child(level, kept_rows, lst)
-
-    def merge_dedup(self, flat_cols: list[FlatColumn]) -> str:
-        """A merge keeps the last staged record of each key: the QUALIFY clause doing it."""
-        keys = self.spec.primary_key
-        if self.spec.write_disposition != "merge" or not keys:
-            return ""
-        by_name = {c.name.lower(): c for c in flat_cols}
-        missing = [k for k in keys if k.lower() not in by_name]
-        if missing:
-            raise LoadError(
-                f"primary key column(s) {', '.join(missing)} not found in the records "
-                f"of {self.spec.schema}.{self.spec.table}; columns: "
-                f"{', '.join(c.name for c in flat_cols)}"
+        index = len(self.plans)
+        self.plans.append(
+            TablePlan(
+                level.table,
+                flat,
+                level.is_root,
+                statements,
+                flat_cols,
+                meta,
+                parent=level.parent,
+                path=level.prefix,
             )
-        partition = ", ".join(by_name[k.lower()].expr for k in keys)
-        # ORDER BY: the survivors keep staging order (a window's output order is arbitrary,
-        # and streamed files arrive from several threads)
-        return (
-            f" QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {POS} DESC) = 1"
-            f" ORDER BY {POS}"
         )
+        tables = self.child_names(level, walked.lists)
+        for lst, table in zip(walked.lists, tables, strict=True):
+            self.child(level, index, lst, table)
 
-    def walk(self, col: SourceColumn, remaining: int | None, is_root: bool, out: _Walked) -> None:
-        """One staged column: flattened into ``out.flat``, or a list field into ``out.lists``."""
-        name, expr, dtype = col
-        hint = self.hints.get(name.lower()) if is_root else None
+    def child_names(self, level: _Level, lists: list[_ListColumn]) -> list[str]:
+        """The child tables of a level's list fields, kept apart when two get one name."""
+        cols = [FlatColumn("", "", lst.path) for lst in lists]
+        named = assign_names(cols, self.spec)
+        return [child_table_name(level.table, (c.name,), "direct") for c in named]
+
+    def walk(
+        self,
+        level: _Level,
+        path: Path,
+        expr: str,
+        dtype: DuckDBPyType,
+        remaining: int | None,
+        out: _Walked,
+    ) -> list[SourceColumn] | None:
+        """One staged field: a column in ``out.flat``, a list field (a child table) in
+        ``out.lists``, or an object to flatten: its fields are returned."""
+        full = (*level.prefix, *path)
+        hint = None
+        if level.is_root:
+            hint = self.hints.get(column_name(path, self.spec.naming).lower())
         typed = hint is not None and hint.duckdb_type is not None  # a type stops flattening
         kind = dtype.id
-        if kind == "struct" and dtype.children and not typed and remaining != 0:
-            for field_name, field_type in _children(dtype):
-                nested = (
-                    f"{name}__{field_name}",
-                    f"struct_extract({expr}, {quote_literal(field_name)})",
-                    field_type,
-                )
-                self.walk(nested, _dec(remaining), is_root, out)
+        if full in self.text_json:
+            out.flat.append(FlatColumn("", f"CAST({expr} AS JSON)", path, is_json=True))
+        elif full in self.json_paths:
+            out.flat.append(FlatColumn("", expr, path, is_json=True))
+        elif kind == "struct" and children(dtype) and not typed and remaining != 0:
+            return [
+                (field_name, f"struct_extract({expr}, {quote_literal(field_name)})", field_type)
+                for field_name, field_type in children(dtype)
+            ]
         elif kind == "list" and not typed and remaining != 0 and not self.spec.nested_as_json:
-            out.lists.append(_ListColumn(name, expr, _children(dtype)[0][1], _dec(remaining)))
+            out.lists.append(_ListColumn(path, expr, children(dtype)[0][1], _dec(remaining)))
         elif kind in ("struct", "list", "map", "array", "union"):
-            out.flat.append(FlatColumn(name, f"to_json({expr})", is_json=True))
+            out.flat.append(FlatColumn("", f"to_json({expr})", path, is_json=True))
         else:
-            out.flat.append(FlatColumn(name, expr))
+            out.flat.append(FlatColumn("", expr, path, number_text=full in self.number_text))
+        return None
 
-    def child(self, parent: _Level, kept_rows: str | None, lst: _ListColumn) -> None:
-        """The child table of one list field: a view unnesting it, planned as a level.
-
-        ``kept_rows`` (a merge) holds the parent rows that survive de-duplication: only
-        their list items become child rows.
-        """
+    def child(self, parent: _Level, index: int, lst: _ListColumn, table: str) -> None:
+        """The child table of one list field: a view unnesting it, planned as a level."""
         source = self.names("src")
         root = RID if parent.is_root else ROOT
-        where = f" WHERE {RID} IN (SELECT {ROW_ID} FROM {kept_rows})" if kept_rows else ""
         view = (
             f"CREATE TEMP VIEW {source} AS SELECT "
             f"md5({PARENT} || '/' || {IDX}::VARCHAR) AS {RID}, {PARENT}, {ROOT}, {IDX}, "
             f"{VALUE} FROM (SELECT {RID} AS {PARENT}, {root} AS {ROOT}, "
             f"unnest({lst.expr}) AS {VALUE}, unnest(range(len({lst.expr}))) AS {IDX} "
-            f"FROM {parent.source}{where})"
+            f"FROM {parent.source})"
         )
         element = lst.element
         cols: list[SourceColumn]
-        if element.id == "struct" and element.children:
+        if element.id == "struct" and children(element):
             cols = [
-                (n, f"struct_extract({VALUE}, {quote_literal(n)})", t)
-                for n, t in _children(element)
-                if n.lower() not in RESERVED
+                (n, f"struct_extract({VALUE}, {quote_literal(n)})", t) for n, t in children(element)
             ]
         else:
             cols = [("value", VALUE, element)]
-        table = f"{parent.table}__{lst.name}"
-        self.level(_Level(table, source, lst.remaining, False, (view,)), cols)
+        prefix = (*parent.prefix, *lst.path)
+        self.level(
+            _Level(table, source, lst.remaining, False, (view,), prefix, index),
+            cols,
+        )
 
 
 # ----------------------------------------------------------------- columns of a flat relation
@@ -277,26 +336,93 @@ def json_probe(plan: TablePlan) -> tuple[list[str], str | None]:
     return json_cols, f"SELECT {', '.join(probes)} FROM {plan.flat}"
 
 
+_INTEGER_TEXT = "'-?[0-9]+'"
+
+
+def number_probe(plan: TablePlan) -> tuple[list[str], str | None]:
+    """Columns read as text that hold JSON numbers (a load with integers beyond 64 bits), and
+    the query counting, for each, non-integers, integers beyond BIGINT and beyond HUGEINT."""
+    cols = [c.name for c in plan.cols if c.number_text]
+    if not cols:
+        return [], None
+    probes = []
+    for name in cols:
+        ident = quote_ident(name)
+        integer = f"regexp_full_match({ident}, {_INTEGER_TEXT})"
+        probes += [
+            f"count(*) FILTER (WHERE {ident} IS NOT NULL AND NOT {integer})",
+            f"count(*) FILTER (WHERE {integer} AND TRY_CAST({ident} AS BIGINT) IS NULL)",
+            f"count(*) FILTER (WHERE {integer} AND TRY_CAST({ident} AS HUGEINT) IS NULL)",
+        ]
+    return cols, f"SELECT {', '.join(probes)} FROM {plan.flat}"
+
+
+@dataclass(frozen=True)
+class NumberCounts:
+    """What :func:`number_probe` found in one column."""
+
+    fractions: int
+    beyond_bigint: int
+    beyond_hugeint: int
+
+
 def column_exprs(
-    plan: TablePlan, nested: Mapping[str, bool | None], specs: Mapping[str, ColumnSpec]
+    plan: TablePlan,
+    nested: Mapping[str, bool | None],
+    specs: Mapping[str, ColumnSpec],
+    spec: LoadSpec,
+    numbers: Mapping[str, NumberCounts] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Each column's expression and staged type, given :func:`json_probe`'s answers
-    (``nested``) and, for the root table, the explicit column types."""
+    (``nested``), :func:`number_probe`'s (``numbers``) and, for the root table, the explicit
+    column types; ``notes`` collects what the load should say about its choices."""
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
     for col in plan.cols:
         ident = quote_ident(col.name)
         staged = plan.types[col.name]
+        expr = ident
         if col.name in nested and not nested[col.name]:
             # a field whose type changed between pages: scalars as text, not JSON text
-            exprs[col.name] = f"json_extract_string({ident}, '$')"
+            expr = f"json_extract_string({ident}, '$')"
             staged = NULL_TYPE if nested[col.name] is None else "VARCHAR"
-        else:
-            exprs[col.name] = ident
+        elif numbers is not None and col.name in numbers:
+            expr, staged = _number_column(plan, col.name, numbers[col.name], notes)
+        elif spec.type_inference == "dlt":
+            expr, staged = _dlt_type(expr, staged)
+        exprs[col.name] = expr
         types[col.name] = staged
     if plan.is_root:
         _apply_explicit_types(exprs, types, specs)
     return exprs, types
+
+
+def _dlt_type(expr: str, staged: str) -> tuple[str, str]:
+    """dlt's detections on a staged column: a naive timestamp is UTC; dates, times and UUIDs
+    (typed so only when DuckDB inferred while reading) are text."""
+    kind = canonical_type(staged)
+    if kind == "TIMESTAMP":
+        return f"timezone('UTC', {expr})", "TIMESTAMP WITH TIME ZONE"
+    if kind in ("DATE", "TIME", "UUID", "TIME WITH TIME ZONE"):
+        return f"CAST({expr} AS VARCHAR)", "VARCHAR"
+    return expr, staged
+
+
+def _number_column(
+    plan: TablePlan, name: str, counts: NumberCounts, notes: list[str] | None
+) -> tuple[str, str]:
+    ident = quote_ident(name)
+    if counts.beyond_bigint == 0:
+        return f"CAST({ident} AS DOUBLE)", "DOUBLE"
+    if counts.fractions == 0 and counts.beyond_hugeint == 0:
+        return f"CAST({ident} AS HUGEINT)", "HUGEINT"
+    if notes is not None:
+        notes.append(
+            f"{plan.table}.{name}: integers beyond 128 bits (or mixed with fractions) are kept "
+            "as text, every digit exact"
+        )
+    return ident, "VARCHAR"
 
 
 def _apply_explicit_types(

@@ -82,9 +82,15 @@ class SchemaProbe:
             return None
         try:
             files = ", ".join(quote_literal(str(p)) for p in chunk)
+            # a record may hold a string of tens of MB (DuckDB's default limit is 16 MB)
+            largest = max(p.stat().st_size for p in chunk)
+            size = max(16 * 1024 * 1024, largest + 1024)
             rows = (
                 self._connection()
-                .execute(f"DESCRIBE SELECT * FROM read_json([{files}], {READ_JSON_INFER})")
+                .execute(
+                    f"DESCRIBE SELECT * FROM read_json([{files}], {READ_JSON_INFER}, "
+                    f"maximum_object_size = {size})"
+                )
                 .fetchall()
             )
             return [(str(r[0]), str(r[1])) for r in rows]

@@ -12,6 +12,8 @@ import orjson
 from rest_assets.errors import RestAssetsError
 from rest_assets.load.catalog import Catalog
 from rest_assets.load.connection import connection
+from rest_assets.load.naming import DEFAULT_NAMING, Naming, child_table_name, column_name
+from rest_assets.load.reads import RowScope
 from rest_assets.load.sql import quote_ident
 
 
@@ -35,14 +37,19 @@ def read_parent_rows(
     load_id_column: str,
     after_load_id: str | None = None,
     where: str = "",
+    naming: Naming = DEFAULT_NAMING,
+    scope: RowScope | None = None,
 ) -> tuple[list[tuple[Any, ...]], str | None]:
     """The values of parent `fields` per row (in load order) and the newest load id among them.
 
-    A field is a path of names and list indexes. Names only: the flattened column
-    `a__b` (matched case-insensitively, as DuckDB does). A longer path is read from the
-    longest prefix that is a JSON column (kept as JSON by `nested_as_json` or
-    `max_table_nesting`) with a JSON pointer. Each returned row holds the field values in
-    order, then the row's load id. With `after_load_id`, only rows of later loads.
+    A field is a path of names (the API's keys) and list indexes. Names only: the flattened
+    column, named under the table's `naming` (`user.displayName` is `user__display_name`
+    under snake_case; matched case-insensitively, as DuckDB does). A longer path is read
+    from the longest prefix that is a JSON column (kept as JSON by `nested_as_json` or
+    `max_table_nesting`) with a JSON pointer of the API's keys. Each returned row holds the
+    field values in order, then the row's load id. With `after_load_id`, only rows of later
+    loads; with `scope`, only the rows of one resource (a shared table) or the active
+    versions (scd2).
     """
     if not Path(database).exists():
         raise ParentTableMissingError(
@@ -63,7 +70,7 @@ def read_parent_rows(
                 f"{where}: table {schema}.{table} has no {load_id_column} column; it was not "
                 "written by rest-assets"
             )
-        parent = _ParentTable(catalog, schema, actual, columns, where)
+        parent = _ParentTable(catalog, schema, actual, columns, where, naming)
         exprs: list[str] = []
         params: list[Any] = []
         decode: list[bool] = []
@@ -75,8 +82,11 @@ def read_parent_rows(
                 params.append(pointer)
         load_col = quote_ident(columns[load_id_column.lower()][0])
         sql = f"SELECT {', '.join([*exprs, load_col])} FROM {catalog.qualified(schema, actual)}"
+        scoped, scope_params = (scope or RowScope()).where(set(columns))
+        sql += scoped
+        params += scope_params
         if after_load_id:
-            sql += f" WHERE {load_col} > ?"
+            sql += f" {'AND' if scoped else 'WHERE'} {load_col} > ?"
             params.append(after_load_id)
         # rowid keeps the order rows were written in within one load.
         sql += f" ORDER BY {load_col}, rowid"
@@ -102,6 +112,7 @@ class _ParentTable:
     table: str  # as created
     columns: dict[str, tuple[str, str]]  # lower-cased name -> (name, DuckDB type)
     where: str
+    naming: Naming = DEFAULT_NAMING
 
     def field_expr(self, path: FieldSegments) -> tuple[str, str | None]:
         """SQL for one field, and the JSON pointer bound to it (None for a plain column)."""
@@ -110,7 +121,7 @@ class _ParentTable:
             prefix = segments[:size]
             if any(isinstance(s, int) for s in prefix):
                 continue
-            found = self.columns.get("__".join(str(s) for s in prefix).lower())
+            found = self.columns.get(column_name([str(s) for s in prefix], self.naming).lower())
             if found is None:
                 continue
             name, dtype = found
@@ -131,7 +142,7 @@ class _ParentTable:
         shown = _show(segments)
         for size in range(len(segments), 0, -1):
             names = [s for s in segments[:size] if isinstance(s, str)]
-            child = f"{self.table}__{'__'.join(names)}"
+            child = child_table_name(self.table, names, self.naming) if names else ""
             if names and self.catalog.table_name(self.schema, child) is not None:
                 return ParentTableError(
                     f"{self.where}: parent field {shown} is inside a list that was loaded as "

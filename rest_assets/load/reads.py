@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rest_assets.load.catalog import Catalog
+from rest_assets.load.columns import RESOURCE_COLUMN
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, connection
 from rest_assets.load.errors import LoadError
 from rest_assets.load.sql import quote_ident, quote_literal
@@ -38,10 +39,20 @@ class _Table:
     def qualified(self) -> str:
         return self.catalog.qualified(self.schema, self.name)
 
+    def present(self) -> set[str]:
+        """The table's column names, lower-cased."""
+        return {n.lower() for n, _ in self.catalog.columns(self.schema, self.name)}
+
     def absent(self, columns: Sequence[str]) -> tuple[str, ...]:
         """Those of ``columns`` the table does not have (names match case-insensitively)."""
-        present = {n.lower() for n, _ in self.catalog.columns(self.schema, self.name)}
+        present = self.present()
         return tuple(c for c in columns if c.lower() not in present)
+
+    def rows(self, where: str = "", params: Sequence[Any] = ()) -> int:
+        row = self.catalog.con.execute(
+            f"SELECT count(*) FROM {self.qualified}{where}", list(params)
+        ).fetchone()
+        return int(row[0]) if row else 0
 
 
 @contextmanager
@@ -91,6 +102,33 @@ def read_table(
 
 
 @dataclass(frozen=True)
+class RowScope:
+    """The rows of a table that are one asset's: those of one ``resource`` in a table
+    several resources share, the active versions of an scd2 table (``active_column`` NULL,
+    or equal to ``active_value``). Conditions on columns the table lacks are left out."""
+
+    resource: str | None = None
+    active_column: str | None = None
+    active_value: str | None = None
+
+    def where(self, present: set[str]) -> tuple[str, list[Any]]:
+        """An SQL condition (`` WHERE ...`` or empty) and its parameters."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.resource is not None and RESOURCE_COLUMN in present:
+            conditions.append(f"{quote_ident(RESOURCE_COLUMN)} = ?")
+            params.append(self.resource)
+        if self.active_column is not None and self.active_column.lower() in present:
+            column = quote_ident(self.active_column)
+            if self.active_value is None:
+                conditions.append(f"{column} IS NULL")
+            else:
+                conditions.append(f"{column} = CAST(? AS TIMESTAMPTZ)")
+                params.append(self.active_value)
+        return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+@dataclass(frozen=True)
 class KeyDuplicates:
     """Primary key values that appear in more than one row.
 
@@ -116,9 +154,16 @@ class KeyNulls:
 
 
 def key_duplicates(
-    database: PathOrStr, schema: str, table: str, key: Sequence[str], *, sample_size: int = 5
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    key: Sequence[str],
+    *,
+    sample_size: int = 5,
+    scope: RowScope | None = None,
 ) -> KeyDuplicates | None:
-    """How often primary key values repeat in a table (None: no such table)."""
+    """How often primary key values repeat in a table, among the rows of ``scope`` (None:
+    no such table)."""
     keys = ", ".join(quote_ident(c) for c in key)
     with _find_table(database, schema, table) as found:
         if found is None:
@@ -127,15 +172,18 @@ def key_duplicates(
         if absent:
             return KeyDuplicates(absent=absent)
         con = found.catalog.con
+        where, params = (scope or RowScope()).where(found.present())
         counts = con.execute(
             f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys}, count(*) AS n "
-            f"FROM {found.qualified} GROUP BY ALL HAVING count(*) > 1)"
+            f"FROM {found.qualified}{where} GROUP BY ALL HAVING count(*) > 1)",
+            params,
         ).fetchone()
         sample = con.execute(
-            f"SELECT {keys}, count(*) AS n FROM {found.qualified} GROUP BY ALL "
-            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {int(sample_size)}"
+            f"SELECT {keys}, count(*) AS n FROM {found.qualified}{where} GROUP BY ALL "
+            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {int(sample_size)}",
+            params,
         ).fetchall()
-        rows = found.catalog.count(schema, found.name)
+        rows = found.rows(where, params)
     repeated, involved = (int(v) for v in counts or (0, 0))
     return KeyDuplicates(
         rows=rows,
@@ -145,8 +193,16 @@ def key_duplicates(
     )
 
 
-def key_nulls(database: PathOrStr, schema: str, table: str, key: Sequence[str]) -> KeyNulls | None:
-    """How many rows have a NULL primary key, in all and per key column (None: no table)."""
+def key_nulls(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    key: Sequence[str],
+    *,
+    scope: RowScope | None = None,
+) -> KeyNulls | None:
+    """How many rows (of ``scope``) have a NULL primary key, in all and per key column
+    (None: no table)."""
     any_null = " OR ".join(f"{quote_ident(c)} IS NULL" for c in key)
     per_column = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in key)
     with _find_table(database, schema, table) as found:
@@ -155,10 +211,13 @@ def key_nulls(database: PathOrStr, schema: str, table: str, key: Sequence[str]) 
         absent = found.absent(key)
         if absent:
             return KeyNulls(absent=absent)
+        where, params = (scope or RowScope()).where(found.present())
         row = found.catalog.con.execute(
-            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}) FROM {found.qualified}"
+            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}) FROM "
+            f"{found.qualified}{where}",
+            params,
         ).fetchone()
-        rows = found.catalog.count(schema, found.name)
+        rows = found.rows(where, params)
     counts = tuple(int(v) for v in row or ())
     return KeyNulls(
         rows=rows,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from rest_assets.load.columns import POS, RESERVED, RID
+from rest_assets.load.columns import POS, RID
 from rest_assets.load.plan import SourceColumn, TempNames, makes_child_tables
 from rest_assets.load.spec import LoadSpec
 from rest_assets.load.sql import READ_JSON_INFER, quote_ident, quote_literal
@@ -37,6 +37,10 @@ class StagedFiles:
     has_fields: bool = True  # False: every record is {} (nothing to unpack, only to count)
     known_columns: Columns | None = None  # (name, DuckDB type) over all files
     file_rows: tuple[tuple[Path, int], ...] | None = None  # records per file
+    exact_files: tuple[Path, ...] = ()  # written exactly (integers beyond 64 bits)
+    text_json: frozenset[tuple[str, ...]] = frozenset()  # fields held as JSON text (repair)
+    notes: tuple[str, ...] = ()  # what a repair changed
+    use_known_columns: bool = True  # False: DuckDB infers as it reads (the last fallback)
 
     @classmethod
     def of(cls, staging: StagingArea | Sequence[str | PathLike[str]]) -> StagedFiles:
@@ -46,28 +50,41 @@ class StagedFiles:
         files = tuple(staging.files)
         if not (staging.has_fields and files):
             return cls(files, staging.has_fields)
-        return cls(files, True, staging.inferred_columns(), tuple(staging.file_rows))
+        return cls(
+            files,
+            True,
+            staging.inferred_columns(),
+            tuple(staging.file_rows),
+            tuple(staging.exact_files),
+        )
+
+    @property
+    def big_integers(self) -> bool:
+        return bool(self.exact_files)
 
     def streamable(self) -> bool:
         """Whether the records can be read with known columns, without a copy."""
-        return bool(self.known_columns and self.file_rows)
+        return bool(self.known_columns and self.file_rows and self.use_known_columns)
 
     def without_known_columns(self) -> StagedFiles:
         """The same files read the slow, sure way: DuckDB infers as it reads."""
-        return replace(self, known_columns=None)
+        return replace(self, use_known_columns=False)
 
 
-def infer_columns(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> Columns | None:
-    """The columns DuckDB infers over all staged files (None if it cannot: the load then
-    takes the path that reports DuckDB's own error)."""
+def infer_columns(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path]
+) -> tuple[Columns | None, str | None]:
+    """The columns DuckDB infers over all staged files, or None and DuckDB's reason (the
+    load then repairs the files, or takes the path that reports DuckDB's own error)."""
     listed = ", ".join(quote_literal(str(p)) for p in files)
     try:
         rows = con.execute(
-            f"DESCRIBE SELECT * FROM read_json([{listed}], {READ_JSON_INFER})"
+            f"DESCRIBE SELECT * FROM read_json([{listed}], {READ_JSON_INFER}, "
+            f"maximum_object_size = {max_object_size(files)})"
         ).fetchall()
-    except duckdb.Error:
-        return None
-    return [(str(r[0]), str(r[1])) for r in rows] or None
+    except duckdb.Error as exc:
+        return None, str(exc)
+    return [(str(r[0]), str(r[1])) for r in rows] or None, None
 
 
 def open_records(
@@ -76,13 +93,21 @@ def open_records(
     spec: LoadSpec,
     load_id: str,
     names: TempNames,
+    read_columns: Columns | None = None,
 ) -> tuple[str, list[SourceColumn]]:
     """Create the relation of the staged records, row ids made from ``load_id``; returns its
-    name and the record columns (without the position and row id columns, and without fields
-    named like ours)."""
-    if staged.streamable() and staged.known_columns is not None:
-        source = _stream(con, staged, load_id, names)
-        if makes_child_tables(spec, staged.known_columns):
+    name and the record columns (without the position and row id columns).
+
+    ``read_columns`` are the types to read with (:mod:`rest_assets.load.read_types`; None:
+    DuckDB infers as it reads). Records with very many fields are read into a temporary
+    table (DuckDB unnests a STRUCT of thousands of fields slowly: 2,000 fields, 2 records:
+    6 s streamed, 0.5 s read as records).
+    """
+    if read_columns is not None and (not staged.file_rows or _wide(read_columns)):
+        source = _read_columns(con, staged, load_id, names, read_columns)
+    elif staged.streamable() and read_columns is not None:
+        source = _stream(con, staged, load_id, names, read_columns)
+        if makes_child_tables(spec, read_columns):
             # The root table and each child table would each parse every staged file
             # again: parse them once into a temporary table (it spills to disk under the
             # memory cap). 200k records with one list: 1.0 -> 0.8 s; 1M: 4.5 -> 3.6 s.
@@ -95,9 +120,45 @@ def open_records(
     cols = [
         (name, quote_ident(name), dtype)
         for name, dtype in zip(rel.columns, rel.dtypes, strict=True)
-        if name not in (POS, RID) and name.lower() not in RESERVED
+        if name not in (POS, RID)
     ]
     return source, cols
+
+
+# Above this many fields (counting a STRUCT's fields) records are read as records into a
+# temporary table instead of being streamed as one STRUCT per record.
+WIDE_FIELDS = 500
+
+
+def _wide(columns: Columns) -> bool:
+    return len(columns) + sum(t.count(",") for _, t in columns) > WIDE_FIELDS
+
+
+def _read_columns(
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFiles,
+    load_id: str,
+    names: TempNames,
+    columns: Columns,
+) -> str:
+    """All records in a temporary table, read with the given column types."""
+    source = names("src")
+    files = ", ".join(quote_literal(str(p)) for p in staged.files)
+    spec = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in columns)
+    con.execute(
+        f"CREATE TEMP TABLE {source} AS SELECT *, {_row_id(load_id)} FROM ("
+        f"SELECT *, row_number() OVER () AS {POS} FROM read_json([{files}], "
+        f"format = 'array', records = true, columns = {{{spec}}}, "
+        f"maximum_object_size = {max_object_size(staged.files)}))"
+    )
+    return source
+
+
+def max_object_size(files: Sequence[Path]) -> int:
+    """DuckDB's ``maximum_object_size`` for reading these files: above the largest file (a
+    record holds a string of tens of MB at times; DuckDB's default is 16 MB)."""
+    largest = max((p.stat().st_size for p in files if p.exists()), default=0)
+    return max(16 * 1024 * 1024, largest + 1024)
 
 
 def _row_id(load_id: str) -> str:
@@ -119,13 +180,17 @@ def _read_inferring(
     con.execute(
         f"CREATE TEMP TABLE {source} AS SELECT *, {_row_id(load_id)} FROM ("
         f"SELECT {columns}row_number() OVER () AS {POS} FROM read_json([{files}], "
-        f"{options}))"
+        f"{options}, maximum_object_size = {max_object_size(staged.files)}))"
     )
     return source
 
 
 def _stream(
-    con: duckdb.DuckDBPyConnection, staged: StagedFiles, load_id: str, names: TempNames
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFiles,
+    load_id: str,
+    names: TempNames,
+    fields: Columns,
 ) -> str:
     """A view of the records read with the known columns: nothing is materialized, each use
     streams the files.
@@ -141,7 +206,6 @@ def _stream(
         entries.append(f"{quote_literal(str(path))}: {first}::BIGINT")
         first += count
     first_rows = f"MAP {{{', '.join(entries)}}}"
-    fields = staged.known_columns or []
     struct = "STRUCT(" + ", ".join(f"{quote_ident(n)} {t}" for n, t in fields) + ")[]"
     files = ", ".join(quote_literal(str(p)) for p, _ in staged.file_rows or ())
     view = names("src")
@@ -150,6 +214,7 @@ def _stream(
         f"SELECT unnest(r.json) AS __ra_rec, map_extract_value({first_rows}, "
         f"r.filename) + generate_subscripts(r.json, 1) AS {POS} FROM read_json([{files}], "
         f"format = 'unstructured', records = false, "
-        f"columns = {{'json': {quote_literal(struct)}}}, filename = true) r)"
+        f"columns = {{'json': {quote_literal(struct)}}}, filename = true, "
+        f"maximum_object_size = {max_object_size(staged.files)}) r)"
     )
     return view

@@ -7,13 +7,15 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from rest_assets.config.columns import ColumnSpec, normalize_columns
+from rest_assets.config.tables import MergeStrategyConfig, SchemaContractConfig
 from rest_assets.errors import ConfigError
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT
 from rest_assets.load.ledger import LedgerEntry
+from rest_assets.load.naming import NAMINGS, Naming, column_names, normalize_key
 from rest_assets.load.sql import format_table_name
 
 if TYPE_CHECKING:
@@ -21,6 +23,12 @@ if TYPE_CHECKING:
 
 WriteDisposition = Literal["replace", "append", "merge"]
 WRITE_DISPOSITIONS: tuple[str, ...] = ("replace", "append", "merge")
+TypeInference = Literal["dlt", "duckdb"]
+
+# Columns a table may get from flattening nested objects: past it, the widest objects are
+# kept as JSON columns (a record's own fields are always columns). DuckDB's cost per column
+# is high: 3,000 flattened columns took 23 s and 0.9 GB for two records.
+DEFAULT_MAX_COLUMNS = 1000
 
 _last_ns = 0
 _ns_lock = threading.Lock()
@@ -43,11 +51,21 @@ class LoadSpec:
     """Where and how one load lands; checked when created, so a bad spec fails before the
     database is touched.
 
-    - ``write_disposition``: ``replace``, ``append`` or ``merge`` (by ``primary_key``, one
-      column or several; within one load the last record of a key wins; merge without a key
-      appends).
+    - ``write_disposition``: ``replace``, ``append`` or ``merge``; ``merge`` follows
+      ``merge`` (a :class:`~rest_assets.config.tables.MergeStrategyConfig`; None:
+      delete-insert), keyed by ``primary_key`` and ``merge_key`` (one column or several;
+      merge without a key appends). See :mod:`rest_assets.load.dispositions`.
     - ``columns``: explicit column hints (see :func:`rest_assets.config.columns.normalize_columns`),
-      resolved into ``column_specs``.
+      resolved into ``column_specs`` under the load's naming.
+    - ``naming``: ``snake_case`` or ``direct`` (:mod:`rest_assets.load.naming`);
+      ``type_inference``: ``dlt`` (ISO timestamps become TIMESTAMPTZ, naive ones read as UTC;
+      dates, times and UUIDs stay text) or ``duckdb`` (DuckDB's own inference).
+    - ``schema_contract``: what a new table, column or type does (None: evolve);
+      see :mod:`rest_assets.load.contract`.
+    - ``resource``: the resource writing, when several resources share the table: its rows
+      carry ``_ra_resource``, a ``replace`` replaces only them (a merge matches keys across
+      all rows).
+    - ``max_columns``: the column budget for flattening nested objects.
     - ``max_table_nesting``: nested objects and lists go to ``parent__child`` columns and
       ``<table>__<field>`` child tables up to this many levels (None: no limit); deeper
       values, and all lists when ``nested_as_json``, are stored as JSON.
@@ -73,6 +91,13 @@ class LoadSpec:
     ledger: LedgerEntry | None = None
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    merge_key: Sequence[str] = ()
+    merge: MergeStrategyConfig | None = None
+    schema_contract: SchemaContractConfig | None = None
+    naming: Naming = "snake_case"
+    type_inference: TypeInference = "dlt"
+    resource: str | None = None
+    max_columns: int = DEFAULT_MAX_COLUMNS
     column_specs: Mapping[str, ColumnSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,18 +109,51 @@ class LoadSpec:
         nesting = self.max_table_nesting
         if nesting is not None and (not isinstance(nesting, int) or nesting < 0):
             raise ConfigError(f"max_table_nesting must be a non-negative integer, got {nesting!r}")
-        # frozen: the normalized forms are set once, here
-        key = self.primary_key
-        keys = (key,) if isinstance(key, str) else tuple(str(k) for k in key or ())
-        object.__setattr__(self, "primary_key", keys)
+        if self.naming not in NAMINGS:
+            raise ConfigError(f"naming must be one of {', '.join(NAMINGS)}, got {self.naming!r}")
+        if self.type_inference not in ("dlt", "duckdb"):
+            raise ConfigError(f"type_inference must be dlt or duckdb, got {self.type_inference!r}")
+        # frozen: the normalized forms are set once, here; key and hint names are column
+        # names under the load's naming, as dlt normalizes them
+        specs = {}
+        for raw, spec in normalize_columns(self.columns).items():
+            name = normalize_key(raw, self.naming)
+            specs[name] = replace(spec, name=name)
+        object.__setattr__(self, "column_specs", specs)
+        for attr in ("primary_key", "merge_key"):
+            keys = list(column_names(_key_list(getattr(self, attr)), self.naming))
+            hinted = [s.name for s in specs.values() if getattr(s, attr)]
+            keys += [k for k in hinted if k not in keys]
+            object.__setattr__(self, attr, tuple(keys))
         if self.replace_partitions is not None:
             object.__setattr__(self, "replace_partitions", tuple(self.replace_partitions))
-        object.__setattr__(self, "column_specs", normalize_columns(self.columns))
+        strategy = self.merge.strategy if self.merge is not None else None
+        if strategy in ("upsert", "insert-only") and not self.primary_key:
+            raise ConfigError(f"merge strategy {strategy} needs a primary_key ({self.table_name})")
+
+    @property
+    def strategy(self) -> str:
+        """The merge strategy (``delete-insert`` unless ``merge`` says otherwise)."""
+        return "delete-insert" if self.merge is None else self.merge.strategy
+
+    @property
+    def hard_delete(self) -> ColumnSpec | None:
+        """The column whose value marks a record as deleted (a ``hard_delete`` hint)."""
+        return next((s for s in self.column_specs.values() if s.hard_delete), None)
+
+    @property
+    def dedup_sort(self) -> ColumnSpec | None:
+        """The column that decides which record of a key a merge keeps."""
+        return next((s for s in self.column_specs.values() if s.dedup_sort), None)
 
     @property
     def table_name(self) -> str:
         """``schema.table`` as shown in metadata and messages."""
         return format_table_name(self.schema, self.table)
+
+
+def _key_list(value: str | Sequence[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else [str(k) for k in value or ()]
 
 
 @dataclass(frozen=True)
@@ -123,3 +181,7 @@ class LoadResult:
     table_name: str
     table: str = ""  # as created (names match case-insensitively)
     load_id: str = ""
+    # what the load changed on its own and says so: objects kept as JSON past the column
+    # budget, renamed keys, values a schema contract discarded...
+    notes: tuple[str, ...] = ()
+    rows_deleted: int = 0  # merge: rows removed by key or hard delete; scd2: rows retired

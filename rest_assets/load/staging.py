@@ -22,6 +22,8 @@ DuckDB schema in the background, so the commit can usually read them without inf
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import shutil
 import tempfile
 import uuid
@@ -41,7 +43,15 @@ def _default(value: Any) -> Any:
         return list(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()  # as orjson writes them (the standard library's fallback)
     return str(value)
+
+
+def _dump_exact(records: Sequence[Mapping[str, Any]]) -> bytes:
+    """The standard library's JSON, for what orjson refuses: integers beyond 64 bits (kept
+    exact) and nesting deeper than 255 levels."""
+    return json.dumps(records, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class StagingArea:
@@ -74,6 +84,8 @@ class StagingArea:
         self._file_rows: list[int] = []
         self.rows = 0
         self.has_fields = False
+        # files written by the standard library (integers beyond 64 bits kept exact)
+        self.exact_files: list[Path] = []
         self._probe = SchemaProbe() if infer_schema else None
         self._probed_files: int | None = None
 
@@ -86,13 +98,20 @@ class StagingArea:
         """Stage one batch as one file; returns the number of records written (0: no file)."""
         if not records:
             return 0
+        exact = False
         try:
             data = orjson.dumps(records, default=_default)
         except TypeError:
             # dicts with non-string keys are rare: only then pay for the slower option
-            data = orjson.dumps(records, default=_default, option=orjson.OPT_NON_STR_KEYS)
+            try:
+                data = orjson.dumps(records, default=_default, option=orjson.OPT_NON_STR_KEYS)
+            except TypeError:
+                # integers beyond 64 bits, or nesting orjson refuses: the slow, exact way
+                data, exact = _dump_exact(records), True
         path = self.directory / f"{self._stem}-{len(self._files):06d}.json"
         path.write_bytes(data)
+        if exact:
+            self.exact_files.append(path)
         self._files.append(path)
         self._file_rows.append(len(records))
         self.rows += len(records)
@@ -106,6 +125,11 @@ class StagingArea:
     def file_rows(self) -> list[tuple[Path, int]]:
         """Each staged file with the number of records it holds, in write order."""
         return list(zip(self._files, self._file_rows, strict=True))
+
+    @property
+    def big_integers(self) -> bool:
+        """Whether some staged file holds integers beyond 64 bits (or very deep nesting)."""
+        return bool(self.exact_files)
 
     def inferred_columns(self) -> list[tuple[str, str]] | None:
         """``(name, DuckDB type)`` of all staged records as DuckDB's ``read_json`` infers them
@@ -128,6 +152,7 @@ class StagingArea:
         for path in self._files:
             path.unlink(missing_ok=True)
         self._files.clear()
+        self.exact_files.clear()
         self._file_rows.clear()
         if self._owns_directory:
             shutil.rmtree(self.directory, ignore_errors=True)

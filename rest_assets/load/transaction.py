@@ -1,24 +1,29 @@
 """Commit staged records into DuckDB: one transaction per load, DuckDB doing the work.
 
-A load runs as a few named steps in one transaction, so any failure leaves the old tables
-as they were:
+Before the transaction, the staged records' schema is settled (:func:`readable`): the
+staging probe's answer, else DuckDB's inference over all files, and when DuckDB cannot read
+the records as they are (keys differing only in case, empty keys, records that are not
+objects, very deep nesting) a repair in Python (:mod:`rest_assets.load.repair`).
 
-1. the staged records are read as one relation (:mod:`rest_assets.load.source`);
+A load then runs as a few named steps in one transaction, so any failure leaves the old
+tables as they were:
+
+1. the staged records are read as one relation (:mod:`rest_assets.load.source`), with the
+   types :mod:`rest_assets.load.read_types` decides;
 2. the flattening is planned from their DuckDB types (:mod:`rest_assets.load.plan`) and its
    temporary relations created;
-3. each target table is created or evolved (:mod:`rest_assets.load.evolve`), explicit column
+3. each target table's columns meet the schema contract (:mod:`rest_assets.load.contract`),
+   then the table is created or evolved (:mod:`rest_assets.load.evolve`), explicit column
    types applied and non-nullable columns checked;
-4. ``replace`` empties the table and its child tables (or, with ``replace_partitions``, only
-   those partitions' rows), ``merge`` deletes the rows whose primary key is in the load (and
-   their child rows), ``append`` does neither; then the rows are inserted;
+4. the write disposition deletes and inserts (:mod:`rest_assets.load.dispositions`);
 5. a stateful load's ledger row is checked and recorded (:mod:`rest_assets.load.ledger`),
    and the transaction commits (:func:`commit_transaction`).
 
-Two fallbacks start the transaction over: reading with the columns the staging area inferred
-failed (a value the inferred type cannot hold), then DuckDB infers as it reads; the load
-needed more memory than ``memory_limit`` and could not spill (very wide records), then it
-runs once more with DuckDB's default. Child tables carry a table comment naming their root
-table, which is how ``replace`` and ``merge`` find them.
+Two fallbacks start the transaction over: reading with the decided types failed (a value
+the inferred type cannot hold), then DuckDB infers as it reads; the load needed more memory
+than ``memory_limit`` and could not spill, then it runs once more with DuckDB's default.
+Child tables carry a table comment naming their root table, which is how ``replace`` and
+``merge`` find them.
 """
 
 from __future__ import annotations
@@ -26,26 +31,38 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from os import PathLike
 
 import duckdb
 
 from rest_assets.load.catalog import Catalog
-from rest_assets.load.column_types import canonical_type
-from rest_assets.load.columns import LOAD_ID, PARTITION_COLUMN, ROOT_ID, ROW_ID
-from rest_assets.load.connection import connection, lift_memory_limit, tune_for_commit
+from rest_assets.load.column_types import NULL_TYPE, canonical_type
+from rest_assets.load.columns import LOAD_ID, RESOURCE_COLUMN, RID
+from rest_assets.load.connection import (
+    connection,
+    lift_memory_limit,
+    scratch_connection,
+    tune_for_commit,
+)
+from rest_assets.load.contract import TableState, settle
+from rest_assets.load.dispositions import Dispositions, Prepared, reserved_columns, validity_columns
 from rest_assets.load.errors import LoadError
-from rest_assets.load.evolve import EvolvedTable, evolve_table
-from rest_assets.load.ledger import check_and_record
+from rest_assets.load.evolve import evolve_table
+from rest_assets.load.ledger import check_and_record, ledger_key
 from rest_assets.load.plan import (
+    NumberCounts,
+    SourceColumn,
     TablePlan,
     TempNames,
     column_exprs,
     json_probe,
     not_null_probe,
+    number_probe,
     plan_tables,
 )
+from rest_assets.load.read_types import ReadPlan, read_plan
+from rest_assets.load.repair import Repaired, is_repairable, looks_renamed, repair
 from rest_assets.load.source import StagedFiles, infer_columns, open_records
 from rest_assets.load.spec import LoadResult, LoadSpec, new_load_id
 from rest_assets.load.sql import format_table_name, quote_ident, quote_literal
@@ -65,13 +82,54 @@ def commit(
     a lost race of a stateful load as ``ConcurrentLoadError``.
     """
     staged = StagedFiles.of(staging)  # waits for the staging probe before taking the lock
-    with connection(database, lock_timeout=spec.lock_timeout) as con:
-        tune_for_commit(con, spec.memory_limit)
-        if staged.file_rows and not staged.known_columns:
-            # the background probe could not settle the schema: infer it over all files now,
-            # then stream the records all the same (nothing materialized, memory stays flat)
-            staged = replace(staged, known_columns=infer_columns(con, staged.files))
-        return _in_transaction(con, staged, spec)
+    repaired: Repaired | None = None
+    try:
+        # settled before the lock is taken: inference and repairs need no database
+        staged, repaired = readable(staged, spec)
+        with connection(database, lock_timeout=spec.lock_timeout) as con:
+            tune_for_commit(con, spec.memory_limit)
+            return _in_transaction(con, staged, spec)
+    finally:
+        if repaired is not None:
+            repaired.cleanup()
+
+
+def readable(staged: StagedFiles, spec: LoadSpec) -> tuple[StagedFiles, Repaired | None]:
+    """The staged files with a schema DuckDB inferred over all of them, repaired first when
+    DuckDB cannot read them as they are (see :mod:`rest_assets.load.repair`)."""
+    if not staged.files or not staged.has_fields:
+        return staged, None
+    columns, reason = staged.known_columns, None
+    scratch = None
+    try:
+        if columns is None:
+            scratch = scratch_connection(threads=2)
+            columns, reason = infer_columns(scratch, staged.files)
+        if columns is not None and not looks_renamed(columns):
+            return replace(staged, known_columns=columns), None
+        if columns is None and not is_repairable(reason):
+            return staged, None  # the load reports DuckDB's own error
+        fixed = repair(
+            staged.files, naming=spec.naming, exact=staged.exact_files, table=spec.table_name
+        )
+        if fixed is None:
+            return replace(staged, known_columns=columns), None
+        scratch = scratch or scratch_connection(threads=2)
+        columns, _ = infer_columns(scratch, fixed.files)
+    finally:
+        if scratch is not None:
+            scratch.close()
+    exact = tuple(fixed.files) if staged.exact_files else ()
+    repaired = StagedFiles(
+        tuple(fixed.files),
+        True,
+        columns,
+        tuple(fixed.file_rows),
+        exact,
+        frozenset(fixed.json_paths),
+        tuple(fixed.notes),
+    )
+    return repaired, fixed
 
 
 def commit_transaction(con: duckdb.DuckDBPyConnection) -> None:
@@ -93,7 +151,8 @@ def _in_transaction(
         result = _write_within_memory(con, staged, spec)
         if spec.ledger is not None:
             # same transaction as the data: refused as a whole if another run won
-            check_and_record(con, spec.schema, spec.table, result.load_id, spec.ledger)
+            key = ledger_key(spec.table, spec.resource)
+            check_and_record(con, spec.schema, key, result.load_id, spec.ledger)
         commit_transaction(con)
     except BaseException as exc:
         # the transaction may already be aborted; closing the connection discards it
@@ -139,20 +198,15 @@ def _write_with_known_columns(
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error:
-        if staged.known_columns is None:
+        if staged.known_columns is None or not staged.use_known_columns:
             raise
         # e.g. a value the pre-inferred type cannot hold: let DuckDB infer
         _restart(con)
         return _Load(con, staged.without_known_columns(), spec).run()
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """A planned table, its target table as evolved, and the insert's columns."""
-
-    plan: TablePlan
-    table: EvolvedTable
-    select: list[tuple[str, str]]  # target column, expression over the flat relation
+def _row_version(spec: LoadSpec) -> bool:
+    return spec.merge is not None and bool(spec.merge.row_version_column_name)
 
 
 class _Load:
@@ -166,6 +220,7 @@ class _Load:
         self.catalog = Catalog(con)
         self.names = TempNames()
         self.load_id = spec.load_id
+        self.notes: list[str] = list(staged.notes)
 
     def target(self, table: str) -> str:
         return self.catalog.qualified(self.schema, table)
@@ -175,16 +230,58 @@ class _Load:
         if not self.staged.files:
             return self.run_empty()
         self.load_id = self.newest_load_id()
-        source, columns = open_records(self.con, self.staged, self.spec, self.load_id, self.names)
-        plans = plan_tables(self.spec, source, columns, self.names)
+        read = self.read_plan()
+        source, columns = open_records(
+            self.con,
+            self.staged,
+            self.spec,
+            self.load_id,
+            self.names,
+            None if read is None else read.columns,
+        )
+        if validity_columns(self.spec) is not None and not _row_version(self.spec):
+            source = self.hash_rows(source, columns)
+        plans = plan_tables(
+            self.spec, source, columns, self.names, read, reserved_columns(self.spec)
+        )
         self.create_relations(plans)
         prepared = [self.prepare(plan) for plan in plans]
-        root = prepared[0].table.name
-        self.delete_replaced(prepared[0], self.children_to_clear(prepared))
-        written = self.insert(prepared)
-        return self.result(root, written.pop(root), written)
+        root = prepared[0]
+        if root.table is None:  # a contract discarded the new table's rows
+            return self.result(None, {}, 0)
+        children = self.children_to_clear(prepared)
+        outcome = Dispositions(self.con, self.catalog, self.spec, self.names).write(
+            prepared, children
+        )
+        written = dict(outcome.written)
+        rows = written.pop(root.table.name, 0)
+        return self.result(root.table.name, written, rows, outcome.deleted)
 
     # -- steps
+
+    def read_plan(self) -> ReadPlan | None:
+        """The types to read the records with (None: DuckDB infers as it reads)."""
+        staged = self.staged
+        if not (staged.use_known_columns and staged.known_columns and staged.has_fields):
+            return None
+        plan = read_plan(
+            staged.known_columns,
+            self.spec,
+            text_json=staged.text_json,
+            big_integers=staged.big_integers,
+        )
+        self.notes += plan.notes
+        return plan
+
+    def hash_rows(self, source: str, columns: list[SourceColumn]) -> str:
+        """scd2: each record's row id is a hash of its content, so a version is recognised."""
+        fields = ", ".join(f"{quote_ident(n)} := {e}" for n, e, _ in columns) or "x := 1"
+        view = self.names("hashed")
+        self.con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT * REPLACE "
+            f"(md5(to_json(struct_pack({fields}))::VARCHAR) AS {RID}) FROM {source}"
+        )
+        return view
 
     def newest_load_id(self) -> str:
         """This load's id, made to sort after every load already in the table.
@@ -216,14 +313,26 @@ class _Load:
             rel = self.con.sql(f"SELECT * FROM {plan.flat} LIMIT 0")
             plan.types = {n: str(t) for n, t in zip(rel.columns, rel.dtypes, strict=True)}
 
-    def prepare(self, plan: TablePlan) -> _Prepared:
-        """Decide the columns' types, create or evolve the target table, map the columns."""
+    def prepare(self, plan: TablePlan) -> Prepared:
+        """Meet the contract, create or evolve the target table, map the columns."""
         exprs, types = self.staged_columns(plan)
-        wanted = [*types.items(), (LOAD_ID, "VARCHAR"), *((m, t) for m, _, t in plan.meta)]
+        state = self.table_state(plan, types)
+        settled = settle(self.con, plan.flat, state, exprs, types, self.spec.schema_contract)
+        self.notes += settled.notes
+        if settled.skip_table:
+            return Prepared(plan, None, [])
+        validity = validity_columns(self.spec) if plan.is_root else None
+        data = settled.wanted if not plan.is_root else self.hinted_first(settled.wanted)
+        wanted = [
+            *((c, "TIMESTAMP WITH TIME ZONE") for c in validity or ()),
+            *data,
+            (LOAD_ID, "VARCHAR"),
+            *((m, t) for m, _, t in plan.meta),
+        ]
         child_of = None if plan.is_root else self.spec.table
         table = evolve_table(self.catalog, self.schema, plan.table, wanted, child_of=child_of)
         select = []
-        for name, expr in exprs.items():
+        for name, expr in settled.exprs.items():
             target_name, target_type = table.columns[name.lower()]
             if canonical_type(target_type) != canonical_type(types[name]):
                 expr = f"CAST({expr} AS {target_type})"
@@ -231,7 +340,41 @@ class _Load:
         select.append((table.columns[LOAD_ID.lower()][0], quote_literal(self.load_id)))
         for meta_name, meta_expr, _ in plan.meta:
             select.append((table.columns[meta_name.lower()][0], meta_expr))
-        return _Prepared(plan, table, select)
+        return Prepared(plan, table, select, settled.keep_rows)
+
+    def hinted_first(self, wanted: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Columns with an explicit type first, in the order of the hints (as dlt creates a
+        table), then the others in the records' order."""
+        typed = [s.name.lower() for s in self.spec.column_specs.values() if s.duckdb_type]
+        rank = {name: i for i, name in enumerate(typed)}
+        return sorted(wanted, key=lambda c: rank.get(c[0].lower(), len(rank)))
+
+    def table_state(self, plan: TablePlan, types: dict[str, str]) -> TableState:
+        """The target table as the contract sees it: its columns, and (under a contract that
+        does not evolve) which of the load's columns never held a value there."""
+        label = format_table_name(self.schema, plan.table)
+        actual = self.catalog.table_name(self.schema, plan.table)
+        if actual is None:
+            return TableState(label, None)
+        columns = {n.lower(): (n, t) for n, t in self.catalog.columns(self.schema, actual)}
+        contract = self.spec.schema_contract
+        strict = contract is not None and contract.columns != "evolve"
+        # a column that never held a value is still new: it takes the load's type (and a
+        # contract on columns decides about it); asked only where it matters
+        present = [
+            columns[c.lower()][0]
+            for c, t in types.items()
+            if c.lower() in columns
+            and t != NULL_TYPE
+            and (strict or canonical_type(t) != canonical_type(columns[c.lower()][1]))
+        ]
+        if not present:
+            return TableState(label, columns)
+        counts = ", ".join(f"count({quote_ident(c)})" for c in present)
+        row = self.con.execute(f"SELECT {counts} FROM {self.target(actual)}").fetchone()
+        assert row is not None
+        empty = frozenset(c.lower() for c, n in zip(present, row, strict=True) if not n)
+        return TableState(label, columns, empty)
 
     def staged_columns(self, plan: TablePlan) -> tuple[dict[str, str], dict[str, str]]:
         """Each column's expression and staged type (see :func:`column_exprs`)."""
@@ -243,7 +386,17 @@ class _Load:
             row = self.con.execute(probe).fetchone()
             assert row is not None
             nested = dict(zip(json_cols, row, strict=True))
-        exprs, types = column_exprs(plan, nested, self.spec.column_specs)
+        number_cols, numbers_sql = number_probe(plan)
+        numbers: dict[str, NumberCounts] | None = None
+        if numbers_sql is not None:
+            counts = self.con.execute(numbers_sql).fetchone()
+            assert counts is not None
+            numbers = {
+                name: NumberCounts(*counts[3 * i : 3 * i + 3]) for i, name in enumerate(number_cols)
+            }
+        exprs, types = column_exprs(
+            plan, nested, self.spec.column_specs, self.spec, numbers, self.notes
+        )
         if plan.is_root:
             self.check_not_null(plan, exprs)
         return exprs, types
@@ -262,105 +415,35 @@ class _Load:
                 f"{', '.join(bad)}"
             )
 
-    def children_to_clear(self, prepared: list[_Prepared]) -> list[str]:
+    def children_to_clear(self, prepared: list[Prepared]) -> list[str]:
         """The root table's existing child tables (nothing to delete from a new one)."""
-        new_tables = {p.table.name for p in prepared if p.table.created}
+        new_tables = {p.table.name for p in prepared if p.table is not None and p.table.created}
+        root = prepared[0].table
+        assert root is not None
         return [
             name
-            for name in self.catalog.child_tables(self.schema, prepared[0].table.name)
+            for name in self.catalog.child_tables(self.schema, root.name)
             if name not in new_tables
         ]
-
-    def delete_replaced(self, root: _Prepared, children: list[str]) -> None:
-        """What the write disposition removes before the insert."""
-        if self.spec.write_disposition == "replace":
-            self.clear(root.table.name, children)
-        elif self.spec.write_disposition == "merge" and self.spec.primary_key:
-            self.delete_merged(root, children)
-
-    def clear(self, root: str, children: list[str]) -> None:
-        """A replace: delete every row of the root and child tables, or with
-        ``replace_partitions`` only those of the partitions being loaded."""
-        if self.spec.replace_partitions is not None:
-            self.delete_partitions(root, children)
-            return
-        for name in [root, *children]:
-            self.con.execute(f"DELETE FROM {self.target(name)}")
-
-    def delete_partitions(self, root: str, children: list[str]) -> None:
-        """A partitioned replace: delete only the rows of the partitions being loaded."""
-        columns = {n.lower() for n, _ in self.catalog.columns(self.schema, root)}
-        if PARTITION_COLUMN not in columns:
-            return  # no row was ever loaded for a partition
-        keys = ", ".join(quote_literal(k) for k in self.spec.replace_partitions or ())
-        root_target = self.target(root)
-        scoped = f"{quote_ident(PARTITION_COLUMN)} IN ({keys})"
-        for child in children:
-            self.con.execute(
-                f"DELETE FROM {self.target(child)} WHERE {ROOT_ID} IN "
-                f"(SELECT {ROW_ID} FROM {root_target} WHERE {scoped})"
-            )
-        self.con.execute(f"DELETE FROM {root_target} WHERE {scoped}")
-
-    def delete_merged(self, root: _Prepared, children: list[str]) -> None:
-        """A merge: delete the rows whose key is in the load, and their child rows."""
-        by_name = {n.lower(): (n, e) for n, e in root.select}
-        keys = [by_name[k.lower()] for k in self.spec.primary_key]
-        staged_keys = ", ".join(
-            f"{e} AS {quote_ident(f'__ra_k{i}')}" for i, (_, e) in enumerate(keys)
-        )
-        match = " AND ".join(
-            f"t.{quote_ident(n)} IS NOT DISTINCT FROM s.{quote_ident(f'__ra_k{i}')}"
-            for i, (n, _) in enumerate(keys)
-        )
-        staged = f"(SELECT DISTINCT {staged_keys} FROM {root.plan.flat})"
-        root_target = self.target(root.table.name)
-        if children:
-            replaced = self.names("replaced")
-            self.con.execute(
-                f"CREATE TEMP TABLE {replaced} AS SELECT t.{ROW_ID} AS id FROM {root_target} t "
-                f"JOIN {staged} s ON {match}"
-            )
-            for child in children:
-                self.con.execute(
-                    f"DELETE FROM {self.target(child)} "
-                    f"WHERE {ROOT_ID} IN (SELECT id FROM {replaced})"
-                )
-        self.con.execute(f"DELETE FROM {root_target} t USING {staged} s WHERE {match}")
-
-    def insert(self, prepared: list[_Prepared]) -> dict[str, int]:
-        """Insert each table's rows; returns the rows written per table."""
-        written: dict[str, int] = {}
-        for p in prepared:
-            cols = ", ".join(quote_ident(n) for n, _ in p.select)
-            values = ", ".join(e for _, e in p.select)
-            row = self.con.execute(
-                f"INSERT INTO {self.target(p.table.name)} ({cols}) "
-                f"SELECT {values} FROM {p.plan.flat}"
-            ).fetchone()
-            count = int(row[0]) if row else 0
-            if p.table.created and count == 0 and not p.plan.is_root:
-                # an always-empty list: no child table for it (yet)
-                self.con.execute(f"DROP TABLE {self.target(p.table.name)}")
-                continue
-            written[p.table.name] = count
-        return written
 
     def run_empty(self) -> LoadResult:
         """A load of no records: only a replace changes anything (it empties the table)."""
         actual = self.catalog.table_name(self.schema, self.spec.table)
         if actual is None:
-            return self.result(None, 0, {})
-        if self.spec.write_disposition == "replace":
-            self.clear(actual, self.catalog.child_tables(self.schema, actual))
-        return self.result(actual, 0, {})
+            return self.result(None, {}, 0)
+        outcome = Dispositions(self.con, self.catalog, self.spec, self.names).clear_only(
+            actual, self.catalog.child_tables(self.schema, actual)
+        )
+        return self.result(actual, {}, 0, outcome.deleted)
 
-    def result(self, actual: str | None, rows_written: int, children: dict[str, int]) -> LoadResult:
+    def result(
+        self, actual: str | None, children: dict[str, int], rows_written: int, deleted: int = 0
+    ) -> LoadResult:
         name = actual or self.spec.table
         if actual is None:
             row_count, columns = 0, []
         else:
-            row_count = self.catalog.count(self.schema, actual)
+            row_count = self.row_count(actual)
             columns = self.catalog.columns(self.schema, actual)
         return LoadResult(
             row_count=row_count,
@@ -370,4 +453,19 @@ class _Load:
             table_name=format_table_name(self.schema, name),
             table=name,
             load_id=self.load_id,
+            notes=tuple(dict.fromkeys(self.notes)),
+            rows_deleted=deleted,
         )
+
+    def row_count(self, table: str) -> int:
+        """The table's rows; in a table several resources share, this resource's rows."""
+        if self.spec.resource is None:
+            return self.catalog.count(self.schema, table)
+        present = {n.lower() for n, _ in self.catalog.columns(self.schema, table)}
+        if RESOURCE_COLUMN not in present:
+            return self.catalog.count(self.schema, table)
+        row = self.con.execute(
+            f"SELECT count(*) FROM {self.target(table)} WHERE {quote_ident(RESOURCE_COLUMN)} = ?",
+            [self.spec.resource],
+        ).fetchone()
+        return int(row[0]) if row else 0

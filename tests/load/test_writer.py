@@ -404,6 +404,7 @@ def test_all_null_column_is_queryable_then_takes_real_type(load: Loader) -> None
 
 
 def test_hostile_identifiers_are_quoted(load: Loader) -> None:
+    # about verbatim names: naming direct keeps the API's keys as they are
     schema = 'we"ird.schema'
     table = 'select"; DROP TABLE x; --'
     record = {
@@ -416,7 +417,7 @@ def test_hostile_identifiers_are_quoted(load: Loader) -> None:
         "nest": {"in'ner": {"x.y": 7}},
         "lst": [{"a b": 8}],
     }
-    result = load([[record]], schema=schema, table=table)
+    result = load([[record]], schema=schema, table=table, naming="direct")
     assert result.table_name == '"we""ird.schema"."select""; DROP TABLE x; --"'
     frame = read_table(load.db, schema, table)
     assert frame.loc[0, "na'me"] == 1 and frame.loc[0, 'q"uote'] == 2
@@ -428,7 +429,7 @@ def test_hostile_identifiers_are_quoted(load: Loader) -> None:
     assert table_exists(load.db, schema, table)
     # a merge on a hostile key works too
     load([[{**record, "select": 50}]], schema=schema, table=table, disposition="merge",
-         primary_key=["na'me"])  # fmt: skip
+         primary_key=["na'me"], naming="direct")  # fmt: skip
     assert read_table(load.db, schema, table)["select"].tolist() == [50]
 
 

@@ -254,6 +254,7 @@ def test_hostile_names_cannot_inject_sql_end_to_end(
     config = {
         "client": {"base_url": api.server.url, "paginator": "single_page"},
         "dataset": 'raw "odd".schema',
+        "naming": "direct",  # about verbatim names: kept as the API spells them
         "resources": [
             {
                 "name": HOSTILE,

@@ -69,7 +69,9 @@ def test_hostile_resource_table_and_column_names(
         for name in HOSTILE_NAMES
     ]
     db = tmp_path / "w.duckdb"
-    defs = build_definitions({"sources": [_source(local, "odd", resources)]}, database=db)
+    # about verbatim names: naming direct keeps them as the API and the config spell them
+    source = {**_source(local, "odd", resources), "naming": "direct"}
+    defs = build_definitions({"sources": [source]}, database=db)
     result = _materialize(defs, instance)
     assert result.success
     with duckdb.connect(str(db), read_only=True) as con:

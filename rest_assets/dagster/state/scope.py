@@ -208,7 +208,7 @@ def _parent_key_hook(
         added = 0
         for child in children:
             name = dynamic_name(source, child.resource)
-            values = parent_keys(database, schema_name(source), result.table, child)
+            values = parent_keys(database, schema_name(source), result.table, child, source.naming)
             existing = set(instance.get_dynamic_partitions(name))
             new = [v for v in values if v not in existing]
             if new:
