@@ -28,7 +28,7 @@ class ParentTableMissingError(ParentTableError):
 FieldSegments = Sequence[str | int]
 
 
-def read_parent_rows(
+def read_parent_rows(  # noqa: PLR0913 - where to read, then keyword-only filters
     database: str,
     schema: str,
     table: str,
