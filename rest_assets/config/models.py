@@ -440,6 +440,12 @@ class ResourceConfig(_Strict):
     code_version: str | None = Field(
         default=None, description="Asset code version (default: a hash of the resource's config)."
     )
+    allow_empty: bool = Field(
+        default=False,
+        description="A replace that finds no records may empty the table. By default it "
+        "fails instead when the last load had rows (a 204, {data: null} or a maintenance "
+        "page is rarely the data being gone), leaving the table as it was.",
+    )
 
     @field_validator("auth", mode="before")
     @classmethod

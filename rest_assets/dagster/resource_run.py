@@ -20,6 +20,7 @@ import dagster as dg
 
 from rest_assets.config.models import IncrementalParam, SourceConfig
 from rest_assets.dagster.checks import evaluate_checks
+from rest_assets.dagster.empty_result import judge_empty_result, previous_rows
 from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.io_manager import DuckDBIOManager
 from rest_assets.dagster.metadata import table_metadata
@@ -67,6 +68,7 @@ class ResourceJob:
     since: str | None = None  # the child's last parent load id (parent_rows: new)
     parents: ParentReader | None = None
     check_names: list[str] = field(default_factory=list)  # the checks selected in this run
+    previous_rows: int | None = None  # rows the latest materialization wrote
 
 
 @dataclass
@@ -78,6 +80,7 @@ class ResourceOutcome:
     metadata: dict[str, Any]
     checks: list[dg.AssetCheckResult]
     scope: RunScope
+    warnings: list[str] = field(default_factory=list)  # logged by the step's thread
 
 
 def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) -> ResourceJob:
@@ -98,6 +101,7 @@ def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) ->
             run.warning,
         )
     job.scope = run_scope(run, spec.key, shared.source, plan, shared.plans, shared.database)
+    job.previous_rows = previous_rows(run.instance, spec.key, run.partition_keys)
     if plan.parent is not None:
         if plan.parent_rows == "new" and plan.upstream is not None and job.scope.parent_key is None:
             job.since = last_parent_load(run.instance, spec.key)
@@ -144,6 +148,16 @@ def execute(
         elif job.parents is not None:
             parents, parent_meta = job.parents.rows(plan, job.since)
         stats = run_extractor(extractor, scope, _unless(cancelled, staging.write), parents)
+        empty = judge_empty_result(
+            resource,
+            label=label,
+            table=f"{schema_name(source)}.{table_name(resource)}",
+            write_disposition=scope.write_disposition,
+            incremental=scope.tracker is not None or scope.parent_cursors is not None,
+            records=staging.rows,  # staged: after the cursor's filter
+            previous=job.previous_rows,
+            parents=stats.parents if plan.parent is not None else None,
+        )
     except BaseException:
         staging.cleanup()
         client.close()
@@ -201,7 +215,7 @@ def execute(
         "child_tables": dict(result.child_tables),
         **metadata,
     }
-    return ResourceOutcome(spec, result, metadata, checks, scope)
+    return ResourceOutcome(spec, result, metadata, checks, scope, [empty] if empty else [])
 
 
 class StepCancelled(Exception):

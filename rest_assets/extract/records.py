@@ -241,9 +241,13 @@ class ResourceExtractor:
         path_values = dict(values)
         for name, spec in self._resolve.items():
             path_values[name] = values.get(f"resources.{spec.resource}.{spec.field}")
-        path = placeholders.render(endpoint.path or self.resource.name, path_values)
+        path = placeholders.render_path(
+            endpoint.path or self.resource.name,
+            path_values,
+            where=f"resource {self.resource.name!r}: endpoint.path",
+        )
         for page in self.client.paginate(
-            str(path),
+            path.path,
             method=endpoint.method,
             params=placeholders.render(self._params, path_values),
             json=placeholders.render(endpoint.json_body, path_values),
@@ -256,6 +260,7 @@ class ResourceExtractor:
             max_pages=endpoint.max_pages,
             resource=self.resource.name,
             page_concurrency=endpoint.page_concurrency,
+            trust_path_origin=path.trusted,
         ):
             self._count_page()
             records = page.records

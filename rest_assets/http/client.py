@@ -14,6 +14,7 @@ import requests.auth
 
 from rest_assets.errors import HTTPStatusError
 from rest_assets.http.actions import Ignore, ResponseAction
+from rest_assets.http.answers import check_answer, where_of
 from rest_assets.http.attempts import Attempts
 from rest_assets.http.auth import AuthBase, create_auth
 from rest_assets.http.body import (
@@ -135,6 +136,7 @@ class RestClient:
         max_pages: int | None = None,
         resource: str = "",
         page_concurrency: int = 1,
+        trust_path_origin: bool = True,
     ) -> Iterator[Page]:
         """Yield the pages of `path`, following the paginator until it says stop.
 
@@ -148,9 +150,12 @@ class RestClient:
         more) or a callable (or list of them) that gets the response and may return a
         modified one; a bare callable applies to every response. Errors raise
         HTTPStatusError / HTTPConnectionError / ResponseFormatError, with secrets redacted.
+
+        `trust_path_origin` False: `path` was filled in from data (a URL in a parent row), so
+        a full URL there gets no credentials unless its origin is the base URL's.
         """
         args = CallArgs(path, method, params, json, data, headers)
-        request, call_auth, origins = self._prepare(args, auth)
+        request, call_auth, origins = self._prepare(args, auth, trust_path_origin)
         context = CallContext(resource, self.redactor, self.stats)
         pipeline = self._pipeline(call_auth, origins, context)
         pager = fresh_paginator(self.paginator if paginator is None else paginator)
@@ -220,7 +225,7 @@ class RestClient:
     # -- assembling a call ---------------------------------------------------------------
 
     def _prepare(
-        self, args: CallArgs, auth: AuthSpec = None
+        self, args: CallArgs, auth: AuthSpec = None, trust_path_origin: bool = True
     ) -> tuple[RequestSpec, requests.auth.AuthBase | None, OriginRules]:
         """The request with its values resolved, the auth to send, and the origin rules."""
         resolver = EnvResolver(self.env)
@@ -230,7 +235,10 @@ class RestClient:
         call_auth = self.auth if auth is None else create_auth(auth, self.env)
         if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
             call_auth.env = self.env
-        trusted = origins_for(self.base_url, args.path, request.url, self.env)
+        if isinstance(call_auth, AuthBase):
+            limits = BodyLimits(self.max_response_bytes, self.max_response_seconds)
+            call_auth.use_client_limits(self.timeout, limits)  # its own requests (OAuth2)
+        trusted = origins_for(self.base_url, args.path, request.url, self.env, trust_path_origin)
         return request, call_auth, OriginRules(trusted, self.session.headers, self.redactor)
 
     def _pipeline(
@@ -264,7 +272,16 @@ class RestClient:
                 redact=self.redactor.redact,
             )
             records = selector.select(body) if body is not None else []
-            return Fetched(reply.response, body, records)
+            response = reply.response
+            check_answer(
+                body,
+                records,
+                selector,
+                where=lambda: where_of(resource, request.method, response.url or request.url),
+                status=response.status_code,
+                redact=self.redactor.redact,
+            )
+            return Fetched(response, body, records)
 
         return fetch
 

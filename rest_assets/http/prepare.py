@@ -24,7 +24,7 @@ def url_for(base_url: str, path: str, env: Mapping[str, str] | None) -> str:
 
 
 def origins_for(
-    base_url: str, path: str, url: str, env: Mapping[str, str] | None
+    base_url: str, path: str, url: str, env: Mapping[str, str] | None, path_is_config: bool = True
 ) -> frozenset[Origin]:
     """The origins trusted with credentials for a call of `path` (see `origins`)."""
     locations = EnvResolver(env)
@@ -32,6 +32,7 @@ def origins_for(
         locations.resolve(base_url, "base_url") if base_url else None,
         locations.resolve(path, "path"),
         url,
+        path_is_config,
     )
 
 
