@@ -26,6 +26,7 @@ from rest_assets.http.context import CallContext
 from rest_assets.http.detector import detect_paginator
 from rest_assets.http.env import EnvResolver
 from rest_assets.http.hop import Hop, HopSettings
+from rest_assets.http.location_secrets import location_secrets
 from rest_assets.http.messages import prefix
 from rest_assets.http.origins import OriginRules
 from rest_assets.http.pages_ahead import FetchOne
@@ -232,6 +233,8 @@ class RestClient:
         headers = merge_headers(self.headers, args.headers)
         request = build_request(resolver, self.url_for(args.path), args, headers)
         remember_secrets(self.redactor, resolver.resolved_values)
+        # credentials in the URL itself: userinfo, `${VAR}`s in the path (a bot token)
+        remember_secrets(self.redactor, location_secrets((self.base_url, args.path), self.env))
         call_auth = self.auth if auth is None else create_auth(auth, self.env)
         if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
             call_auth.env = self.env

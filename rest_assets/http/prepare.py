@@ -1,8 +1,9 @@
 """From a call's arguments to the request to send: URL joined, headers merged, `${VAR}`s resolved.
 
 Values resolved from `${VAR}` in params, bodies and headers are secrets: the caller adds
-`resolved_values` to its redactor. Values resolved into the URL (base URL, path) are
-locations, not secrets, and stay visible in logs and errors.
+`resolved_values` to its redactor. Values resolved into the URL's scheme and host are
+locations and stay visible in logs and errors; those past the host (a token in the path)
+and userinfo are secrets too (`rest_assets.http.location_secrets`).
 """
 
 from __future__ import annotations

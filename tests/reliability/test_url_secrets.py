@@ -1,0 +1,90 @@
+"""Credentials inside the URL itself: userinfo in the base URL (requests turns it into a
+Basic header) and a `${VAR}` in the base URL's path (a bot token, webhook style). Neither
+may show in exception text, DEBUG logs, the Dagster event log or the instance's files."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from rest_assets import build_definitions
+from rest_assets.demo.server import LocalAPI, Request, Response
+from tests.reliability.harness import error_text, record
+
+PASSWORD = "canary-userinfo-6d1f0b"
+BOT_TOKEN = "9911:canary-bot-token-a5c2"
+PAIR = base64.b64encode(f"bob:{PASSWORD}".encode()).decode()
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAPI]:
+    monkeypatch.setenv("CANARY_BOT_TOKEN", BOT_TOKEN)
+    with LocalAPI() as server:
+        yield server
+
+
+def _echo(request: Request) -> Response:
+    # a hostile server reflecting what it got (path and Authorization) into its error body
+    return Response({"error": f"{request.path} {request.header('Authorization')}"}, 403)
+
+
+def test_userinfo_and_path_tokens_in_the_base_url_are_masked(
+    api: LocalAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.route("GET", f"/bot{BOT_TOKEN}/items", _echo)
+    caplog.set_level(logging.DEBUG)
+    host = api.url.removeprefix("http://")
+    source = {
+        "name": "urlsecrets",
+        "client": {
+            "base_url": f"http://bob:{PASSWORD}@{host}/bot${{CANARY_BOT_TOKEN}}/",
+            "rate_limit": {"max_retries": 0},
+            "show_error_body": True,
+        },
+        "resources": [{"name": "items", "endpoint": {"path": "items", "data_selector": "data"}}],
+    }
+    home = tmp_path / "home"
+    home.mkdir()
+    defs = build_definitions({"sources": [source]}, database=tmp_path / "w.duckdb")
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        result = dg.materialize(
+            list(defs.assets or []),
+            instance=instance,
+            resources=defs.resources,
+            raise_on_error=False,
+        )
+        events = "\n".join(str(e) for e in instance.all_logs(result.run_id))
+    assert not result.success
+    (sent,) = api.requests_to(f"/bot{BOT_TOKEN}/items")
+    assert sent.header("Authorization") == f"Basic {PAIR}"  # really sent, as configured
+    text = error_text(result)
+    assert "status 403" in text and "resource 'items'" in text
+    files = "\n".join(
+        p.read_bytes().decode("utf-8", "replace") for p in home.rglob("*") if p.is_file()
+    )
+    places = {
+        "exception": text,
+        "DEBUG logs": caplog.text,
+        "event log": events,
+        "instance files": files,
+    }
+    leaks = {
+        where: [name for name, v in [("password", PASSWORD), ("pair", PAIR), ("bot", BOT_TOKEN)]
+                if v in found]
+        for where, found in places.items()
+    }  # fmt: skip
+    assert {k: v for k, v in leaks.items() if v} == {}
+    record(
+        "userinfo `bob:pw@` and `/bot${TOKEN}/` in base_url, a 403 echoing both",
+        0,
+        0,
+        None,
+        None,
+        "failed as it should (403); password, Basic pair and token masked in "
+        + ", ".join(places),
+    )
