@@ -191,9 +191,10 @@ def test_an_answer_without_records_never_destroys_a_replace_table(
             if e.level == 30  # logging.WARNING
         ]
         assert any("no records (the last load wrote 2 rows)" in w for w in warnings), warnings
-        outcome = "run succeeded; warning logged: " + next(
-            w for w in warnings if "no records" in w
-        ).split(": ", 1)[1]
+        outcome = (
+            "run succeeded; warning logged: "
+            + next(w for w in warnings if "no records" in w).split(": ", 1)[1]
+        )
     else:
         assert not result.success
         text = error_text(result)

@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from rest_assets import build_definitions
+from rest_assets.cli import main
 from rest_assets.demo.server import LocalAPI, Request, Response
 from tests.reliability.harness import error_text, record
 
@@ -85,6 +86,48 @@ def test_userinfo_and_path_tokens_in_the_base_url_are_masked(
         0,
         None,
         None,
-        "failed as it should (403); password, Basic pair and token masked in "
-        + ", ".join(places),
+        "failed as it should (403); password, Basic pair and token masked in " + ", ".join(places),
+    )
+
+
+def test_inspect_and_add_never_write_credentials_from_a_pasted_url(
+    api: LocalAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "canary-pasted-key-3e7b"
+    api.route("GET", "/items", lambda r: Response({"data": [{"id": 1, "name": "a"}]}))
+    host = api.url.removeprefix("http://")
+    pasted = f"http://bob:{PASSWORD}@{host}/items?api_key={key}&page_size=5"
+
+    assert main(["inspect", pasted]) == 0
+    shown = capsys.readouterr().out
+    (sent,) = api.requests_to("/items")
+    assert sent.arg("api_key") == key  # the inspection itself used the key as given
+    assert key not in shown and PASSWORD not in shown and PAIR not in shown
+    assert "api_key: ${API_KEY}" in shown and "page_size=5" in shown
+    assert main(["inspect", pasted, "--json"]) == 0
+    as_json = capsys.readouterr().out
+    assert key not in as_json and PASSWORD not in as_json
+
+    config = tmp_path / "sources.yml"
+    assert main(["init", str(config)]) == 0
+    before = config.read_text()
+    refusals = []
+    for flags in (
+        ["--base-url", f"http://bob:{PASSWORD}@{host}", "--endpoint", "items"],
+        ["--base-url", api.url, "--endpoint", f"items?api_key={key}"],
+    ):
+        code = main(["add", str(config), "--name", "pasted", *flags, "--yes"])
+        refusals.append(capsys.readouterr().err)
+        assert code == 1
+    assert config.read_text() == before  # nothing written
+    assert all("refusing" in r and key not in r and PASSWORD not in r for r in refusals)
+    assert "user:password@" in refusals[0] and "api_key=***" in refusals[1]
+    record(
+        "`inspect` / `add` of a pasted URL with `user:pw@` and `?api_key=<literal>`",
+        0,
+        0,
+        None,
+        None,
+        "inspect prints ${API_KEY} and no userinfo; add refuses both, like --token; "
+        "sources.yml unchanged",
     )
