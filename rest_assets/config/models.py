@@ -116,6 +116,12 @@ class IncrementalConfig(_Strict):
     row_order: Literal["asc", "desc"] | None = None
     last_value_func: Literal["max", "min"] = "max"
     on_cursor_value_missing: Literal["raise", "include", "exclude"] = "raise"
+    on_cursor_value_invalid: Literal["exclude", "include", "raise"] = Field(
+        default="exclude",
+        description="A record whose cursor value cannot be compared with the others (e.g. "
+        "'0000-00-00 00:00:00' among ISO timestamps): exclude it (a warning names it), include "
+        "it without moving the cursor, or raise.",
+    )
     lag: float | None = None
     # Beyond dlt: `window` splits the range into windows (`1d`, `6h`, `30m`, seconds, or
     # cursor units for numeric cursors) fetched one after another up to end_value or now;

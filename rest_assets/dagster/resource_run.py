@@ -215,7 +215,8 @@ def execute(
         "child_tables": dict(result.child_tables),
         **metadata,
     }
-    return ResourceOutcome(spec, result, metadata, checks, scope, [empty] if empty else [])
+    warnings = [w for w in (empty, *_cursor_warnings(scope)) if w]
+    return ResourceOutcome(spec, result, metadata, checks, scope, warnings)
 
 
 class StepCancelled(Exception):
@@ -231,6 +232,14 @@ def _unless(
         return write(batch)
 
     return sink
+
+
+def _cursor_warnings(scope: RunScope) -> list[str | None]:
+    """Records whose cursor value could not be compared (one line per tracker)."""
+    trackers = [scope.tracker] if scope.tracker is not None else []
+    if scope.parent_cursors is not None:
+        trackers.extend(scope.parent_cursors.trackers.values())
+    return [t.invalid_warning() for t in trackers]
 
 
 def _stateful(plan: ResourcePlan) -> bool:

@@ -18,6 +18,10 @@ computes it:
   with its own `{incremental.start_value}`/`{incremental.end_value}` (`spec.windows(state)`);
   `lookback` re-reads that far behind the cursor and drops the records already loaded there
   (their keys are kept with the cursor, bounded by MAX_RECENT_KEYS).
+- a record whose cursor value cannot be compared with the run's values (MySQL's
+  `0000-00-00 00:00:00` among ISO timestamps) is excluded and counted (`tracker.invalid`, a
+  few named in `tracker.invalid_samples` for the warning), or included without moving the
+  cursor, or fails the run (`on_cursor_value_invalid`); it never fails every run by default.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import orjson
 from jsonpath_ng import parse as jsonpath_parse
 
 from rest_assets.config.models import EndpointConfig, IncrementalConfig, IncrementalParam
-from rest_assets.errors import ConfigError
+from rest_assets.errors import ConfigError, RestAssetsError
 from rest_assets.extract.steps import Record, import_callable
 
 # At most this many keys of records at the cursor value are remembered; beyond it a record
@@ -47,12 +51,18 @@ _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 START = "{incremental.start_value}"
 END = "{incremental.end_value}"
+# How many excluded records a warning names.
+INVALID_SAMPLES = 5
 _PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _MISSING = object()
 
 
 class RangeExhausted(Exception):
     """Raised by a tracker when `row_order` shows that no later record can be in range."""
+
+
+class CursorValueError(RestAssetsError):
+    """A record's cursor value cannot be compared (`on_cursor_value_invalid: raise`)."""
 
 
 @dataclass
@@ -417,6 +427,9 @@ class CursorTracker:
         self.forward = order is not None and ((order == "asc") == (spec.sign == 1))
         self.backward = order is not None and not self.forward
         self.exhausted = False
+        # records whose cursor value cannot be compared (on_cursor_value_invalid)
+        self.invalid = 0
+        self.invalid_samples: list[str] = []
 
     def _cmp(self, a: Any, b: Any) -> int:
         return compare(a, b) * self.spec.sign
@@ -447,7 +460,12 @@ class CursorTracker:
                     kept.append(record)
                 continue
             if self.start is not None:
-                c = self._cmp(value, self.start)
+                try:
+                    c = self._cmp(value, self.start)
+                except TypeError:
+                    if self._invalid(record, value) == "include":
+                        kept.append(record)
+                    continue
                 if c < 0:
                     self.dropped += 1
                     if self.backward:
@@ -461,6 +479,10 @@ class CursorTracker:
                 ):
                     self.dropped += 1
                     continue
+            elif not self._comparable(value, tracked):
+                if self._invalid(record, value) == "include":
+                    kept.append(record)
+                continue
             if self.end is not None:
                 c = self._cmp(value, self.end)
                 if c > 0 or (c == 0 and not self.end_inclusive):
@@ -483,6 +505,59 @@ class CursorTracker:
         self.kept += len(kept)
         self.exhausted = exhausted
         return kept
+
+    def _comparable(self, value: Any, tracked: list[Record]) -> bool:
+        """Whether `value` compares with the run's reference when it has no start value:
+        its end, else the cursor so far (or the batch's first kept value)."""
+        reference = self.end
+        if reference is None:
+            reference = self.last_value
+        if reference is None and tracked:
+            reference = self.spec.get(tracked[0])
+        if reference is None:
+            return True
+        try:
+            compare(value, reference)
+        except TypeError:
+            return False
+        return True
+
+    def _invalid(self, record: Record, value: Any) -> str:
+        """Count (or raise for) a record whose cursor value cannot be compared."""
+        rule = self.spec.config.on_cursor_value_invalid
+        keys = self.spec.primary_key
+        if keys and isinstance(record, dict):
+            who = ", ".join(f"{k}={record.get(k)!r}" for k in keys)
+        else:
+            who = f"hash {record_key(record, ())[:12]}"
+        if rule == "raise":
+            raise CursorValueError(
+                f"{self.spec.where}: the record with {who} has {value!r} at cursor_path "
+                f"{self.spec.cursor_path!r}, which cannot be compared with the cursor's values; "
+                "set incremental.on_cursor_value_invalid to exclude (skip such records, with a "
+                "warning) or include (load them without moving the cursor)"
+            )
+        self.invalid += 1
+        if len(self.invalid_samples) < INVALID_SAMPLES:
+            self.invalid_samples.append(f"{who} ({value!r})")
+        return rule
+
+    def invalid_warning(self) -> str | None:
+        """The warning for the records whose cursor value could not be compared, if any."""
+        if not self.invalid:
+            return None
+        rule = self.spec.config.on_cursor_value_invalid
+        done = "excluded" if rule == "exclude" else "loaded without moving the cursor"
+        more = (
+            f" and {self.invalid - len(self.invalid_samples)} more"
+            if self.invalid > len(self.invalid_samples)
+            else ""
+        )
+        return (
+            f"{self.spec.where}: {self.invalid} record(s) {done}: their value at cursor_path "
+            f"{self.spec.cursor_path!r} cannot be compared with the cursor's "
+            f"({', '.join(self.invalid_samples)}{more}); on_cursor_value_invalid: {rule}"
+        )
 
     def _track_batch(self, values: list[Any], records: list[Record]) -> None:
         """Move the cursor over a batch's kept records.
