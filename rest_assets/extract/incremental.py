@@ -293,6 +293,8 @@ class IncrementalSpec:
         self.primary_key = list(primary_key)
         if config.end_value is not None and config.initial_value is None:
             raise ConfigError(f"{where}.incremental: end_value needs an initial_value")
+        if config.end_value is not None:
+            self._check_range(config.initial_value, config.end_value)
         self.window = parse_span(config.window, f"{where}.incremental.window")
         self.lookback = parse_span(config.lookback, f"{where}.incremental.lookback")
         if self.lookback is not None and config.lag:
@@ -301,6 +303,22 @@ class IncrementalSpec:
             raise ConfigError(f"{where}.incremental.window needs an initial_value to start from")
         if self.window is not None and self.sign != 1:
             raise ConfigError(f"{where}.incremental.window works with last_value_func: max only")
+
+    def _check_range(self, initial: Any, end: Any) -> None:
+        where = f"{self.where}.incremental.end_value"
+        try:
+            order = compare(end, initial) * self.sign
+        except TypeError:
+            raise ConfigError(
+                f"{where}: {end!r} cannot be compared with initial_value {initial!r}; give both "
+                "in one form (two ISO timestamps, or two numbers)"
+            ) from None
+        if order <= 0:
+            direction = "after" if self.sign == 1 else "before (last_value_func: min)"
+            raise ConfigError(
+                f"{where}: {end!r} must come {direction} initial_value {initial!r}: the range "
+                "[initial_value, end_value) would hold nothing"
+            )
 
     @classmethod
     def for_endpoint(

@@ -112,6 +112,8 @@ class APIKeyAuth(AuthBase):
             raise ConfigError(
                 f"auth.location must be one of {list(self.LOCATIONS)}, got {location!r}"
             )
+        if not api_key:
+            raise ConfigError("auth type 'api_key' needs api_key (e.g. api_key: ${MY_API_KEY})")
         self.name = name
         self.api_key = api_key
         self.location = location
@@ -447,6 +449,18 @@ def _build(
     if unknown and not accepts_kwargs:
         raise ConfigError(
             f"auth type {kind!r} does not take {unknown}; it takes "
+            f"{sorted(p for p in parameters if p != 'env')}"
+        )
+    missing = [
+        name
+        for name, p in parameters.items()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and name not in options
+    ]
+    if missing:
+        raise ConfigError(
+            f"auth type {kind!r} needs {', '.join(missing)}; it takes "
             f"{sorted(p for p in parameters if p != 'env')}"
         )
     try:
