@@ -37,6 +37,10 @@ NAMESPACES = ("resources", "incremental", "partition", "run")
 INCREMENTAL_NAMES = ("start_value", "initial_value", "last_value", "end_value")
 PARTITION_NAMES = ("start", "end", "key")
 RUN_DATE = "run.date"
+# What a value from data keeps as it is in a path: `/` (a separator, as in dlt) and the rest
+# of RFC 3986's path characters that cannot end the path, start a query or escape (`:`, `@`,
+# `+`...). `?`, `#`, `%`, `;`, `\`, braces, spaces and non-ASCII are percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,="
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,7 @@ def _path_segment(text: str, name: str, where: str) -> str:
             "would leave the configured path, so it is not sent; filter such records out "
             "(processing_steps) or fix the data"
         )
-    return quote(text, safe="/")
+    return quote(text, safe=_PATH_SAFE)
 
 
 def _escaped(value: Any) -> Any:

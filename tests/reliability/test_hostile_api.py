@@ -283,7 +283,7 @@ def test_path_values_from_data_cannot_leave_the_path(
     db = tmp_path / "w.duckdb"
     assert _run([source], shared_instance, db).success
     (encoded,) = main.requests_to("/items/")
-    assert encoded.path == "/items/a%3Fx%3D1%23f/detail" and encoded.query == {}
+    assert encoded.path == "/items/a%3Fx=1%23f/detail" and encoded.query == {}
     record(
         "parent id `a?x=1#f` in `items/{resources.parents.id}/detail`",
         1,
