@@ -3,6 +3,11 @@
 A move is recorded as an `AssetObservation` (no data changes, no materialization) carrying
 the new cursor, so the asset's history in the UI shows who moved it and to what; the next
 run starts from it.
+
+`set` refuses a value the cursor could not compare with its own values (a word for a numeric
+cursor, a number for timestamps): every later run would fail on it. `reset` of an `append`
+resource loads everything from `initial_value` again, on top of the rows already there: it
+says so and needs `--yes`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from rest_assets.config.models import ResourceConfig, SourceConfig
 from rest_assets.dagster.specs import config_key
 from rest_assets.dagster.state import read_cursor, record_cursor
 from rest_assets.errors import RestAssetsError
-from rest_assets.extract.incremental import CursorState, IncrementalSpec
+from rest_assets.extract.incremental import CursorState, IncrementalSpec, compare
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                 "value", help="the new last value (JSON, e.g. 42, else taken as text)"
             )
         action.add_argument("--partition", help="a partition key of a partitioned asset")
+        if name == "reset":
+            action.add_argument(
+                "--yes",
+                action="store_true",
+                help="reset an append resource although its next run appends everything again",
+            )
         action.set_defaults(handler=_run)
 
 
@@ -66,6 +77,23 @@ def _parse(text: str) -> Any:
         return text
 
 
+def _check_kind(where: str, value: Any, current: Any, spec: IncrementalSpec) -> None:
+    """Refuse a value the cursor cannot compare with its current (or initial) value."""
+    if value is None:
+        raise RestAssetsError(f"{where}: a cursor cannot be set to null; use `cursor reset`")
+    reference = current if current is not None else spec.config.initial_value
+    if reference is None:
+        return
+    try:
+        compare(value, reference)
+    except TypeError:
+        raise RestAssetsError(
+            f"{where}: {value!r} cannot be compared with the cursor's values (it holds "
+            f"{reference!r}, {type(reference).__name__}); give a value of that kind, e.g. "
+            f"{reference!r}"
+        ) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     prepare_home(Path(args.config))
     source, resource = _find(args.config, args.resource)
@@ -74,9 +102,18 @@ def _run(args: argparse.Namespace) -> int:
     if spec is None:
         raise RestAssetsError(f"{where} is not incremental: it has no cursor")
     key = config_key(source, resource)
+    if args.cursor_action == "reset" and resource.write_disposition == "append" and not args.yes:
+        raise RestAssetsError(
+            f"{where} appends: after a reset its next run loads everything from initial_value "
+            f"{spec.start_value(None)!r} again, on top of the rows already in its table "
+            "(duplicates). Pass --yes to reset anyway, or `cursor set` a later value"
+        )
     with dg.DagsterInstance.get() as instance:
         if args.cursor_action == "set":
-            record_cursor(instance, key, CursorState(_parse(args.value)), "set", args.partition)
+            value = _parse(args.value)
+            current = read_cursor(instance, key, args.partition).state
+            _check_kind(where, value, current.last_value if current else None, spec)
+            record_cursor(instance, key, CursorState(value), "set", args.partition)
         elif args.cursor_action == "reset":
             record_cursor(instance, key, None, "reset", args.partition)
         stored = read_cursor(instance, key, args.partition)

@@ -81,6 +81,8 @@ def _print_report(project: ProjectConfig, report: LoadReport) -> None:
             print(f"    skipped {skipped}")
         for note in entry.notes:
             print(f"    note: {note}")
+    for parked in report.parked:
+        print(f"  {parked} -> parked (enabled: false): not validated, no assets")
     if report.files:
         print(f"  files read: {', '.join(report.files)}")
     if report.dlt_names:

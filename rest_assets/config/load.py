@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
 from rest_assets.config.dialects import connector, dango
 from rest_assets.config.dlt_objects import (
     is_dlt_resource,
@@ -45,6 +43,7 @@ from rest_assets.config.project_files import (
 from rest_assets.config.references import reference_names
 from rest_assets.config.report import LoadReport, SourceReport
 from rest_assets.config.validation import validate_model
+from rest_assets.config.yaml_reading import read_yaml
 from rest_assets.errors import ConfigError
 
 logger = logging.getLogger("rest_assets.config")
@@ -94,10 +93,7 @@ def read_project(path: str | Path) -> tuple[ProjectConfig, LoadReport]:
     if not config_path.is_file():
         raise ConfigError(f"config file {config_path} does not exist")
     env_files = load_dotenv_files(config_path)
-    try:
-        raw = yaml.safe_load(config_path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{config_path}: not valid YAML: {exc}") from None
+    raw = read_yaml(config_path.read_text(), str(config_path)) or {}
     origin = str(config_path)
     project, report = parse_project_report(raw, origin=origin, stem=config_path.stem)
     files = DltFiles.discover(project_dir(config_path))
@@ -153,6 +149,14 @@ def parse_project_report(
         )
     sources = []
     for i, item in enumerate(raw["sources"]):
+        if isinstance(item, Mapping) and item.get("enabled") is False:
+            # parked: a disabled source is not read further, so a half-written one (or one
+            # for another version) does not stop the others from loading
+            name = item.get("name")
+            report.parked.append(
+                f"sources[{i}]({name})" if isinstance(name, str) else f"sources[{i}]"
+            )
+            continue
         normalized, entry = _normalize(item, f"sources[{i}]", origin)
         sources.append(normalized)
         report.sources.append(entry)

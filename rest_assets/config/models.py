@@ -142,6 +142,12 @@ class IncrementalConfig(_Strict):
     # "max", "min", a callable over a tuple of values (Python) or pkg.module:function (YAML)
     last_value_func: Literal["max", "min"] | Any = "max"
     on_cursor_value_missing: Literal["raise", "include", "exclude"] = "raise"
+    on_cursor_value_invalid: Literal["exclude", "include", "raise"] = Field(
+        default="exclude",
+        description="A record whose cursor value cannot be compared with the others (e.g. "
+        "'0000-00-00 00:00:00' among ISO timestamps): exclude it (a warning names it), include "
+        "it without moving the cursor, or raise.",
+    )
     lag: float | None = None
     range_start: Literal["open", "closed"] = Field(
         default="closed",
@@ -662,6 +668,12 @@ class ResourceConfig(_Strict):
     )
     code_version: str | None = Field(
         default=None, description="Asset code version (default: a hash of the resource's config)."
+    )
+    allow_empty: bool = Field(
+        default=False,
+        description="A replace that finds no records may empty the table. By default it "
+        "fails instead when the last load had rows (a 204, {data: null} or a maintenance "
+        "page is rarely the data being gone), leaving the table as it was.",
     )
 
     @field_validator("auth", mode="before")

@@ -54,6 +54,8 @@ class LoadReport:
     files: list[str] = field(default_factory=list)
     # variables some source references that a `.dlt` file holds (names, never values)
     dlt_names: list[str] = field(default_factory=list)
+    # sources with `enabled: false`, by their path in the file: parked, not validated
+    parked: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:

@@ -21,6 +21,7 @@ from rest_assets.config.load import load_project, parse_project, source_from_dic
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
+from rest_assets.dagster.load_checks import check_source
 from rest_assets.dagster.naming import check_collisions
 from rest_assets.dagster.outputs import output_assets_for
 from rest_assets.dagster.specs import ResourceSpec, resource_specs, step_specs
@@ -108,6 +109,7 @@ class _SourceAssets:
 
     def __init__(self, source: SourceConfig, where: str, translator: RestAssetsTranslator):
         check_collisions(source)
+        check_source(source, where)
         plans = plan_source(source, where)
         self.clients = SourceClients(source)
         self.specs: list[ResourceSpec] = resource_specs(source, plans, translator)

@@ -20,6 +20,7 @@ import dagster as dg
 
 from rest_assets.config.models import IncrementalParam, SourceConfig
 from rest_assets.dagster.checks import evaluate_checks
+from rest_assets.dagster.empty_result import judge_empty_result, previous_rows
 from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.io_manager import DuckDBIOManager
 from rest_assets.dagster.load_options import load_options
@@ -68,6 +69,7 @@ class ResourceJob:
     since: str | None = None  # the child's last parent load id (parent_rows: new)
     parents: ParentReader | None = None
     check_names: list[str] = field(default_factory=list)  # the checks selected in this run
+    previous_rows: int | None = None  # rows the latest materialization wrote
 
 
 @dataclass
@@ -79,6 +81,7 @@ class ResourceOutcome:
     metadata: dict[str, Any]
     checks: list[dg.AssetCheckResult]
     scope: RunScope
+    warnings: list[str] = field(default_factory=list)  # logged by the step's thread
 
 
 def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) -> ResourceJob:
@@ -99,6 +102,7 @@ def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) ->
             run.warning,
         )
     job.scope = run_scope(run, spec.key, shared.source, plan, shared.plans, shared.database)
+    job.previous_rows = previous_rows(run.instance, spec.key, run.partition_keys)
     if plan.parent is not None:
         if plan.parent_rows == "new" and plan.upstream is not None and job.scope.parent_key is None:
             job.since = last_parent_load(run.instance, spec.key)
@@ -145,6 +149,16 @@ def execute(
         elif job.parents is not None:
             parents, parent_meta = job.parents.rows(plan, job.since)
         stats = run_extractor(extractor, scope, _unless(cancelled, staging.write), parents)
+        empty = judge_empty_result(
+            resource,
+            label=label,
+            table=f"{schema_name(source)}.{table_name(source, resource)}",
+            write_disposition=scope.write_disposition,
+            incremental=scope.tracker is not None or scope.parent_cursors is not None,
+            records=staging.rows,  # staged: after the cursor's filter
+            previous=job.previous_rows,
+            parents=stats.parents if plan.parent is not None else None,
+        )
     except BaseException:
         staging.cleanup()
         client.close()
@@ -205,7 +219,8 @@ def execute(
         "child_tables": dict(result.child_tables),
         **metadata,
     }
-    return ResourceOutcome(spec, result, metadata, checks, scope)
+    warnings = [w for w in (empty, *_cursor_warnings(scope)) if w]
+    return ResourceOutcome(spec, result, metadata, checks, scope, warnings)
 
 
 class StepCancelled(Exception):
@@ -221,6 +236,14 @@ def _unless(
         return write(batch)
 
     return sink
+
+
+def _cursor_warnings(scope: RunScope) -> list[str | None]:
+    """Records whose cursor value could not be compared (one line per tracker)."""
+    trackers = [scope.tracker] if scope.tracker is not None else []
+    if scope.parent_cursors is not None:
+        trackers.extend(scope.parent_cursors.trackers.values())
+    return [t.invalid_warning() for t in trackers]
 
 
 def _stateful(plan: ResourcePlan) -> bool:

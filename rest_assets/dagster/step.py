@@ -240,6 +240,8 @@ class _Scheduler:
         except BaseException as exc:
             self._failed(task, exc)
             return
+        for warning in outcome.warnings:
+            self.shared.run.warning(warning)
         metadata = dict(outcome.metadata)
         hook = outcome.scope.after_commit
         if hook is not None:

@@ -18,10 +18,15 @@ computes it:
   with its own `{incremental.start_value}`/`{incremental.end_value}` (`spec.windows(state)`);
   `lookback` re-reads that far behind the cursor and drops the records already loaded there
   (their keys are kept with the cursor, bounded by MAX_RECENT_KEYS).
+- a record whose cursor value cannot be compared with the run's values (MySQL's
+  `0000-00-00 00:00:00` among ISO timestamps) is excluded and counted (`tracker.invalid`, a
+  few named in `tracker.invalid_samples` for the warning), or included without moving the
+  cursor, or fails the run (`on_cursor_value_invalid`); it never fails every run by default.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import re
@@ -35,7 +40,7 @@ import orjson
 from jsonpath_ng import parse as jsonpath_parse
 
 from rest_assets.config.models import EndpointConfig, IncrementalConfig, IncrementalParam
-from rest_assets.errors import ConfigError
+from rest_assets.errors import ConfigError, RestAssetsError
 from rest_assets.extract.steps import Record, import_callable
 
 # At most this many keys of records at the cursor value are remembered; beyond it a record
@@ -48,6 +53,8 @@ _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 START = "{incremental.start_value}"
 END = "{incremental.end_value}"
+# How many excluded records a warning names.
+INVALID_SAMPLES = 5
 _PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _MISSING = object()
 _DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{8}$")
@@ -57,6 +64,10 @@ logger = logging.getLogger("rest_assets.extract")
 
 class RangeExhausted(Exception):
     """Raised by a tracker when `row_order` shows that no later record can be in range."""
+
+
+class CursorValueError(RestAssetsError):
+    """A record's cursor value cannot be compared (`on_cursor_value_invalid: raise`)."""
 
 
 @dataclass
@@ -317,6 +328,13 @@ def record_key(record: Any, primary_key: Sequence[str]) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
+class _Verdict(enum.Enum):
+    KEEP = "keep"  # in range: stored, and its value moves the cursor
+    UNTRACKED = "untracked"  # stored without moving the cursor (include rules)
+    SKIP = "skip"
+    STOP = "stop"  # out of range, and row_order says no later record is in it
+
+
 class IncrementalSpec:
     """A resource's incremental config, compiled once per definitions load."""
 
@@ -347,19 +365,7 @@ class IncrementalSpec:
         if config.end_value is not None and config.initial_value is None:
             raise ConfigError(f"{where}.incremental: end_value needs an initial_value")
         if config.end_value is not None:
-            try:
-                ahead = self.compare(config.initial_value, config.end_value) > 0
-            except (TypeError, ValueError):
-                raise ConfigError(
-                    f"{where}.incremental: initial_value {config.initial_value!r} and "
-                    f"end_value {config.end_value!r} cannot be compared; give both as the "
-                    "same kind of value (both timestamps, both numbers)"
-                ) from None
-            if ahead:
-                raise ConfigError(
-                    f"{where}.incremental: initial_value {config.initial_value!r} is past "
-                    f"end_value {config.end_value!r}; end_value must come after it"
-                )
+            self._check_range(config.initial_value, config.end_value)
         self.lag = config.lag or None
         if self.lag is not None and config.end_value is not None and config.window is None:
             logger.info(f"{where}.incremental: lag is off when end_value is set (as in dlt)")
@@ -382,6 +388,21 @@ class IncrementalSpec:
             raise ConfigError(f"{where}.incremental.window needs an initial_value to start from")
         if self.window is not None and self.sign != 1:
             raise ConfigError(f"{where}.incremental.window works with last_value_func: max only")
+
+    def _check_range(self, initial: Any, end: Any) -> None:
+        where = f"{self.where}.incremental.end_value"
+        try:
+            ahead = self.compare(initial, end) > 0
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where}: {end!r} cannot be compared with initial_value {initial!r}; give both "
+                "in one form (two ISO timestamps, or two numbers)"
+            ) from None
+        if ahead:
+            direction = "after" if self.sign == 1 else "before (last_value_func: min)"
+            raise ConfigError(
+                f"{where}: {end!r} must come {direction} initial_value {initial!r} (as in dlt)"
+            )
 
     @classmethod
     def for_endpoint(
@@ -545,6 +566,9 @@ class CursorTracker:
         self.forward = order is not None and ((order == "asc") == (spec.sign == 1))
         self.backward = order is not None and not self.forward
         self.exhausted = False
+        # records whose cursor value cannot be compared (on_cursor_value_invalid)
+        self.invalid = 0
+        self.invalid_samples: list[str] = []
 
     def _cmp(self, a: Any, b: Any) -> int:
         return self.spec.compare(a, b)
@@ -559,54 +583,131 @@ class CursorTracker:
         # the kept records that have a cursor value, and those values, for `_track_batch`
         tracked: list[Record] = []
         values: list[Any] = []
-        get = self.spec.get
-        missing_rule = self.spec.config.on_cursor_value_missing
         exhausted = False
         for record in records:
-            value = get(record)
-            if value is _MISSING or value is None:
-                if missing_rule == "raise":
-                    raise ConfigError(
-                        f"{self.spec.where}: a record has no value at cursor_path "
-                        f"{self.spec.cursor_path!r}; set incremental.on_cursor_value_missing "
-                        "to include or exclude such records"
-                    )
-                if missing_rule == "include":
-                    kept.append(record)
+            value = self.spec.get(record)
+            verdict = self._verdict(record, value, tracked)
+            if verdict is _Verdict.STOP:
+                exhausted = True
+                break
+            if verdict is _Verdict.SKIP:
                 continue
-            if self.start is not None:
-                c = self._cmp(value, self.start)
-                if c < 0 or (c == 0 and self.open_start):
-                    if self.backward and c < 0:
-                        exhausted = True
-                        break
-                    continue
-                if (
-                    self.seen
-                    and (c == 0 or (self.lookback and self._cmp(value, self.dedup_upto) <= 0))
-                    and record_key(record, self.spec.primary_key) in self.seen
-                ):
-                    continue
-            if self.end is not None:
-                c = self._cmp(value, self.end)
-                if c > 0 or (c == 0 and not self.end_inclusive):
-                    if self.forward:
-                        exhausted = True
-                        break
-                    continue
-                if (
-                    c == 0
-                    and self.end_keys is not None
-                    and record_key(record, self.spec.primary_key) not in self.end_keys
-                ):
-                    continue
             kept.append(record)
-            tracked.append(record)
-            values.append(value)
+            if verdict is _Verdict.KEEP:
+                tracked.append(record)
+                values.append(value)
         self._track_batch(values, tracked)
         self.kept += len(kept)
         self.exhausted = exhausted
         return kept
+
+    def _verdict(self, record: Record, value: Any, tracked: list[Record]) -> _Verdict:
+        """What becomes of one record: kept (and tracked), kept without moving the cursor,
+        skipped, or the end of the walk."""
+        if value is _MISSING or value is None:
+            rule = self.spec.config.on_cursor_value_missing
+            if rule == "raise":
+                raise ConfigError(
+                    f"{self.spec.where}: a record has no value at cursor_path "
+                    f"{self.spec.cursor_path!r}; set incremental.on_cursor_value_missing "
+                    "to include or exclude such records"
+                )
+            return _Verdict.UNTRACKED if rule == "include" else _Verdict.SKIP
+        if self.start is not None:
+            try:
+                verdict = self._start_verdict(record, value)
+            except TypeError:
+                return self._invalid_verdict(record, value)
+            if verdict is not None:
+                return verdict
+        elif not self._comparable(value, tracked):
+            return self._invalid_verdict(record, value)
+        if self.end is not None:
+            return self._end_verdict(record, value)
+        return _Verdict.KEEP
+
+    def _start_verdict(self, record: Record, value: Any) -> _Verdict | None:
+        """Skip (or stop at) a record before the start, or at it and loaded before."""
+        c = self._cmp(value, self.start)
+        if c < 0 or (c == 0 and self.open_start):
+            return _Verdict.STOP if self.backward and c < 0 else _Verdict.SKIP
+        if (
+            self.seen
+            and (c == 0 or (self.lookback and self._cmp(value, self.dedup_upto) <= 0))
+            and record_key(record, self.spec.primary_key) in self.seen
+        ):
+            return _Verdict.SKIP
+        return None
+
+    def _end_verdict(self, record: Record, value: Any) -> _Verdict:
+        """Keep a record before the end; past it, skip it (or stop, when rows ascend)."""
+        c = self._cmp(value, self.end)
+        if c > 0 or (c == 0 and not self.end_inclusive):
+            return _Verdict.STOP if self.forward else _Verdict.SKIP
+        if (
+            c == 0
+            and self.end_keys is not None
+            and record_key(record, self.spec.primary_key) not in self.end_keys
+        ):
+            return _Verdict.SKIP
+        return _Verdict.KEEP
+
+    def _invalid_verdict(self, record: Record, value: Any) -> _Verdict:
+        include = self._invalid(record, value) == "include"
+        return _Verdict.UNTRACKED if include else _Verdict.SKIP
+
+    def _comparable(self, value: Any, tracked: list[Record]) -> bool:
+        """Whether `value` compares with the run's reference when it has no start value:
+        its end, else the cursor so far (or the batch's first kept value)."""
+        reference = self.end
+        if reference is None:
+            reference = self.last_value
+        if reference is None and tracked:
+            reference = self.spec.get(tracked[0])
+        if reference is None:
+            return True
+        try:
+            compare(value, reference)
+        except TypeError:
+            return False
+        return True
+
+    def _invalid(self, record: Record, value: Any) -> str:
+        """Count (or raise for) a record whose cursor value cannot be compared."""
+        rule = self.spec.config.on_cursor_value_invalid
+        keys = self.spec.primary_key
+        if keys and isinstance(record, dict):
+            who = ", ".join(f"{k}={record.get(k)!r}" for k in keys)
+        else:
+            who = f"hash {record_key(record, ())[:12]}"
+        if rule == "raise":
+            raise CursorValueError(
+                f"{self.spec.where}: the record with {who} has {value!r} at cursor_path "
+                f"{self.spec.cursor_path!r}, which cannot be compared with the cursor's values; "
+                "set incremental.on_cursor_value_invalid to exclude (skip such records, with a "
+                "warning) or include (load them without moving the cursor)"
+            )
+        self.invalid += 1
+        if len(self.invalid_samples) < INVALID_SAMPLES:
+            self.invalid_samples.append(f"{who} ({value!r})")
+        return rule
+
+    def invalid_warning(self) -> str | None:
+        """The warning for the records whose cursor value could not be compared, if any."""
+        if not self.invalid:
+            return None
+        rule = self.spec.config.on_cursor_value_invalid
+        done = "excluded" if rule == "exclude" else "loaded without moving the cursor"
+        more = (
+            f" and {self.invalid - len(self.invalid_samples)} more"
+            if self.invalid > len(self.invalid_samples)
+            else ""
+        )
+        return (
+            f"{self.spec.where}: {self.invalid} record(s) {done}: their value at cursor_path "
+            f"{self.spec.cursor_path!r} cannot be compared with the cursor's "
+            f"({', '.join(self.invalid_samples)}{more}); on_cursor_value_invalid: {rule}"
+        )
 
     def _track_batch(self, values: list[Any], records: list[Record]) -> None:
         """Move the cursor over a batch's kept records.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rest_assets.config.columns import normalize_columns
 from rest_assets.config.models import IncrementalParam, ResolveParam, ResourceConfig, SourceConfig
 from rest_assets.errors import ConfigError
-from rest_assets.extract import placeholders
+from rest_assets.extract import load_checks, placeholders
 from rest_assets.extract.fields import FieldPath, parse_field
 from rest_assets.extract.placeholders import ParentRef
 from rest_assets.extract.records import paginator_spec, response_actions
@@ -59,6 +59,7 @@ def plan_source(source: SourceConfig, where: str = "source") -> dict[str, Resour
         rwhere = f"{where}.resources[{index}]({resource.name})"
         plans[resource.name] = _plan_resource(resource, rwhere, names)
     _check_client_paginator(source, where)
+    load_checks.check_auth(source.client.auth, f"{where}.client.auth")
     _check_cycles(plans)
     for plan in plans.values():
         upstream = plan.parent
@@ -70,6 +71,7 @@ def plan_source(source: SourceConfig, where: str = "source") -> dict[str, Resour
 
 def _plan_resource(resource: ResourceConfig, where: str, names: list[str]) -> ResourcePlan:
     _check_resource(resource, where)
+    load_checks.check_resource(resource, where)
     if resource.records is not None:
         return _plan_python_resource(resource, where)
     endpoint = resource.endpoint

@@ -257,10 +257,13 @@ class ResourceExtractor:
         for name, spec in self._resolve.items():
             path_values[name] = values.get(f"resources.{spec.resource}.{spec.field}")
         # `path: ""` is the base URL itself (as in dlt); only a missing path is the name
-        template = endpoint.path if endpoint.path is not None else self.resource.name
-        path = placeholders.render(template, path_values)
+        path = placeholders.render_path(
+            endpoint.path if endpoint.path is not None else self.resource.name,
+            path_values,
+            where=f"resource {self.resource.name!r}: endpoint.path",
+        )
         for page in self.client.paginate(
-            str(path),
+            path.path,
             method=endpoint.method,
             params=placeholders.render(self._params, path_values),
             json=placeholders.render(endpoint.json_body, path_values),
@@ -274,6 +277,7 @@ class ResourceExtractor:
             resource=self.resource.name,
             page_concurrency=endpoint.page_concurrency,
             max_empty_pages=endpoint.max_empty_pages,
+            trust_path_origin=path.trusted,
         ):
             self._count_page()
             records = page.records

@@ -19,9 +19,16 @@ import orjson
 import requests
 import requests.auth
 
-from rest_assets.errors import AuthError, ConfigError, MissingEnvVarError
+from rest_assets.errors import (
+    AuthError,
+    ConfigError,
+    HTTPConnectionError,
+    MissingEnvVarError,
+    ResponseFormatError,
+)
+from rest_assets.http.body import BodyLimits, BodySource, read_body
 from rest_assets.http.env import EnvResolver
-from rest_assets.http.redact import redact_url
+from rest_assets.http.redact import Redactor, redact_url
 
 
 class AuthBase(requests.auth.AuthBase):
@@ -43,6 +50,10 @@ class AuthBase(requests.auth.AuthBase):
     def handle_unauthorized(self) -> bool:
         """Called after a 401; return True when a retry with fresh credentials may succeed."""
         return False
+
+    def use_client_limits(self, timeout: float | tuple[float, float], limits: BodyLimits) -> None:
+        """The client's socket timeout and body limits, for requests the auth makes itself
+        (an OAuth2 token request); called by the client before each call."""
 
     def _resolve(self, value: str, field: str) -> str:
         return EnvResolver(self.env).resolve(value, f"auth.{field}")
@@ -101,6 +112,8 @@ class APIKeyAuth(AuthBase):
             raise ConfigError(
                 f"auth.location must be one of {list(self.LOCATIONS)}, got {location!r}"
             )
+        if not api_key:
+            raise ConfigError("auth type 'api_key' needs api_key (e.g. api_key: ${MY_API_KEY})")
         self.name = name
         self.api_key = api_key
         self.location = location
@@ -207,7 +220,7 @@ class OAuth2ClientCredentials(AuthBase):
         session: requests.Session | None = None,
         *,
         access_token: str | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         refresh_margin: float = 60.0,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -225,7 +238,10 @@ class OAuth2ClientCredentials(AuthBase):
         self.token_path = token_path
         self.expires_in_path = expires_in_path
         self.session = session
+        # None: the client's timeout; the body limits are always the client's (as for pages)
         self.timeout = timeout
+        self._client_timeout: float | tuple[float, float] = 60.0
+        self._limits = BodyLimits()
         self.refresh_margin = refresh_margin
         self.env = env
         self._clock = clock
@@ -258,6 +274,10 @@ class OAuth2ClientCredentials(AuthBase):
             self._expires_at = 0.0
         return True
 
+    def use_client_limits(self, timeout: float | tuple[float, float], limits: BodyLimits) -> None:
+        self._client_timeout = timeout
+        self._limits = limits
+
     def _fetch_token(self) -> tuple[str, float]:
         url = self._resolve(self.access_token_url, "access_token_url")
         client_id = self._resolve(self.client_id, "client_id")
@@ -274,30 +294,7 @@ class OAuth2ClientCredentials(AuthBase):
         else:
             data["client_id"] = client_id
             data["client_secret"] = client_secret
-        session = self.session or requests.Session()
-        self.token_requests += 1
-        try:
-            response = session.post(url, data=data, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            # `from None`: the requests exception text may echo the URL with credentials.
-            raise AuthError(
-                f"OAuth2 token request to {redact_url(url)} failed: {type(exc).__name__}"
-            ) from None
-        finally:
-            if self.session is None:
-                session.close()
-        if not response.ok:
-            raise AuthError(
-                f"OAuth2 token request to {redact_url(url)} failed with status "
-                f"{response.status_code}; check client_id, client_secret and access_token_url"
-            )
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise AuthError(
-                f"OAuth2 token response from {redact_url(url)} is not JSON "
-                f"(content type {response.headers.get('content-type')!r})"
-            ) from None
+        body = self._post_token_request(url, data, headers, [client_id, client_secret])
         token = _dig(body, self.token_path)
         if not isinstance(token, str) or not token:
             raise AuthError(
@@ -309,6 +306,61 @@ class OAuth2ClientCredentials(AuthBase):
         except (TypeError, ValueError):
             lifetime = None
         return token, self.default_token_expiration if lifetime is None else lifetime
+
+    def _post_token_request(
+        self, url: str, data: dict[str, Any], headers: dict[str, str], secrets: list[str]
+    ) -> Any:
+        """POST the token request and parse its JSON body.
+
+        Never redirected: the client secret (and the token the answer holds) would go to
+        whatever origin the token endpoint names. The body is read within the client's
+        limits, in bytes and in time, like every page.
+        """
+        redactor = Redactor(secrets)
+        shown = redact_url(url)
+        session = self.session or requests.Session()
+        self.token_requests += 1
+        started = time.perf_counter()
+        timeout = self.timeout if self.timeout is not None else self._client_timeout
+        try:
+            response = session.post(
+                url, data=data, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+            )
+            try:
+                if response.is_redirect or 300 <= response.status_code < 400:
+                    target = redact_url(response.headers.get("location", ""))
+                    raise AuthError(
+                        f"OAuth2 token request to {shown} was answered with a redirect "
+                        f"({response.status_code}) to {target or 'nowhere'}; token requests "
+                        "are never redirected (the client secret would go with it): set "
+                        "access_token_url to the final URL"
+                    )
+                source = BodySource("", "POST", url, redactor.redact)
+                content = read_body(response, self._limits, source, started)
+            finally:
+                response.close()
+        except requests.RequestException as exc:
+            # `from None`: the requests exception text may echo the URL with credentials.
+            raise AuthError(
+                f"OAuth2 token request to {shown} failed: {type(exc).__name__}"
+            ) from None
+        except (ResponseFormatError, HTTPConnectionError) as exc:
+            raise AuthError(f"OAuth2 token request: {redactor.redact(str(exc))}") from None
+        finally:
+            if self.session is None:
+                session.close()
+        if not response.ok:
+            raise AuthError(
+                f"OAuth2 token request to {shown} failed with status "
+                f"{response.status_code}; check client_id, client_secret and access_token_url"
+            )
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            raise AuthError(
+                f"OAuth2 token response from {shown} is not JSON "
+                f"(content type {response.headers.get('content-type')!r})"
+            ) from None
 
     def secret_values(self) -> list[str]:
         client_id = self._resolve_quietly(self.client_id)
@@ -397,6 +449,18 @@ def _build(
     if unknown and not accepts_kwargs:
         raise ConfigError(
             f"auth type {kind!r} does not take {unknown}; it takes "
+            f"{sorted(p for p in parameters if p != 'env')}"
+        )
+    missing = [
+        name
+        for name, p in parameters.items()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and name not in options
+    ]
+    if missing:
+        raise ConfigError(
+            f"auth type {kind!r} needs {', '.join(missing)}; it takes "
             f"{sorted(p for p in parameters if p != 'env')}"
         )
     try:

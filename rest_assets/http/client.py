@@ -14,6 +14,7 @@ import requests.auth
 
 from rest_assets.errors import HTTPStatusError
 from rest_assets.http.actions import Ignore, ResponseAction
+from rest_assets.http.answers import check_answer, where_of
 from rest_assets.http.attempts import Attempts
 from rest_assets.http.auth import AuthBase, create_auth
 from rest_assets.http.body import (
@@ -25,6 +26,7 @@ from rest_assets.http.context import CallContext
 from rest_assets.http.detector import detect_paginator
 from rest_assets.http.env import EnvResolver
 from rest_assets.http.hop import Hop, HopSettings
+from rest_assets.http.location_secrets import location_secrets
 from rest_assets.http.messages import prefix
 from rest_assets.http.origins import OriginRules
 from rest_assets.http.pages_ahead import FetchOne
@@ -143,6 +145,7 @@ class RestClient:
         resource: str = "",
         page_concurrency: int = 1,
         max_empty_pages: int | None = DEFAULT_MAX_EMPTY_PAGES,
+        trust_path_origin: bool = True,
     ) -> Iterator[Page]:
         """Yield the pages of `path`, following the paginator until it says stop.
 
@@ -161,9 +164,12 @@ class RestClient:
         The walk stops after `max_pages` pages (default DEFAULT_MAX_PAGES, None: no limit)
         and after `max_empty_pages` empty pages in a row while the paginator still reports
         a next page (default DEFAULT_MAX_EMPTY_PAGES, with a WARNING; None: no limit).
+
+        `trust_path_origin` False: `path` was filled in from data (a URL in a parent row), so
+        a full URL there gets no credentials unless its origin is the base URL's.
         """
         args = CallArgs(path, method, params, json, data, headers)
-        request, call_auth, origins = self._prepare(args, auth)
+        request, call_auth, origins = self._prepare(args, auth, trust_path_origin)
         context = CallContext(resource, self.redactor, self.stats)
         pipeline = self._pipeline(call_auth, origins, context)
         pager = fresh_paginator(self.paginator if paginator is None else paginator)
@@ -241,17 +247,22 @@ class RestClient:
     # -- assembling a call ---------------------------------------------------------------
 
     def _prepare(
-        self, args: CallArgs, auth: AuthSpec = None
+        self, args: CallArgs, auth: AuthSpec = None, trust_path_origin: bool = True
     ) -> tuple[RequestSpec, requests.auth.AuthBase | None, OriginRules]:
         """The request with its values resolved, the auth to send, and the origin rules."""
         resolver = EnvResolver(self.env)
         headers = merge_headers(self.headers, args.headers)
         request = build_request(resolver, self.url_for(args.path), args, headers)
         remember_secrets(self.redactor, resolver.resolved_values)
+        # credentials in the URL itself: userinfo, `${VAR}`s in the path (a bot token)
+        remember_secrets(self.redactor, location_secrets((self.base_url, args.path), self.env))
         call_auth = self.auth if auth is None else create_auth(auth, self.env)
         if isinstance(call_auth, AuthBase) and call_auth.env is None and self.env is not None:
             call_auth.env = self.env
-        trusted = origins_for(self.base_url, args.path, request.url, self.env)
+        if isinstance(call_auth, AuthBase):
+            limits = BodyLimits(self.max_response_bytes, self.max_response_seconds)
+            call_auth.use_client_limits(self.timeout, limits)  # its own requests (OAuth2)
+        trusted = origins_for(self.base_url, args.path, request.url, self.env, trust_path_origin)
         return request, call_auth, OriginRules(trusted, self.session.headers, self.redactor)
 
     def _pipeline(
@@ -286,7 +297,16 @@ class RestClient:
                 redact=self.redactor.redact,
             )
             records = selector.select(body) if body is not None else []
-            return Fetched(reply.response, body, records)
+            response = reply.response
+            check_answer(
+                body,
+                records,
+                selector,
+                where=lambda: where_of(resource, request.method, response.url or request.url),
+                status=response.status_code,
+                redact=self.redactor.redact,
+            )
+            return Fetched(response, body, records)
 
         return fetch
 

@@ -5,6 +5,12 @@ full URL given as an endpoint path (that is configuration too). A request to any
 origin (a next-page link or a redirect to a CDN) is sent without auth, without headers or
 parameters whose names are sensitive (`rest_assets.http.sensitive`), and without any
 header, parameter or query value that holds a secret the client knows of.
+
+A URL's origin is the one it is sent to: `urlsplit` and urllib3 read some URLs differently
+(`http://evil:1\\@trusted:2/p` is `trusted` to urlsplit, while requests sends it to `evil`),
+so a URL is trusted only when both readings name the same trusted origin. A full URL that was
+filled in from data (`path: '{resources.items.url}'`) is not configuration: only the base
+URL's origin is trusted for it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 import requests.auth
+import requests.models
+from requests.exceptions import RequestException
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from rest_assets.http.redact import Redactor
 from rest_assets.http.sensitive import is_sensitive_name
@@ -36,16 +46,46 @@ def origin_of(url: str) -> Origin:
     return scheme, (parts.hostname or "").lower(), port
 
 
-def trusted_origins(base_url: str | None, path: str, url: str) -> frozenset[Origin]:
+def sent_origin(url: str) -> Origin | None:
+    """(scheme, host, port) of `url` as requests prepares it and urllib3 connects to it;
+    None when requests would refuse the URL."""
+    try:
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(url, None)
+        parts = parse_url(prepared.url or "")
+    except (RequestException, LocationParseError, ValueError):
+        return None
+    scheme = (parts.scheme or "").lower()
+    port = parts.port if parts.port is not None else {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.host or "").lower(), port
+
+
+def trusted_origins(
+    base_url: str | None, path: str, url: str, path_is_config: bool = True
+) -> frozenset[Origin]:
     """The origins credentials may go to, from the resolved base URL (None: the client has
-    none), the resolved endpoint path and the request URL."""
+    none), the resolved endpoint path and the request URL. `path_is_config` False: the path
+    was filled in from data, so a full URL there trusts nothing."""
     trusted: set[Origin] = set()
     if base_url is not None:
         trusted.add(origin_of(base_url))
-    if is_absolute_url(path) or not trusted:
+    if path_is_config and (is_absolute_url(path) or not trusted):
         # A full URL given as the endpoint path is configuration too, hence trusted.
         trusted.add(origin_of(url))
     return frozenset(trusted)
+
+
+def _same_origin(split: Origin, sent: Origin | None) -> bool:
+    """Whether urlsplit's reading and the origin actually sent agree (requests sends an
+    international host name IDNA-encoded)."""
+    if sent is None or (split[0], split[2]) != (sent[0], sent[2]):
+        return False
+    if split[1] == sent[1]:
+        return True
+    try:
+        return split[1].encode("idna").decode("ascii") == sent[1]
+    except UnicodeError:
+        return False
 
 
 class _NoAuth(requests.auth.AuthBase):
@@ -74,8 +114,10 @@ class OriginRules:
         self._redactor = redactor
 
     def is_trusted(self, url: str) -> bool:
-        """Whether `url`'s origin may receive auth and sensitive headers."""
-        return origin_of(url) in self.trusted
+        """Whether `url`'s origin may receive auth and sensitive headers: the origin it is
+        sent to is trusted, and every reading of the URL agrees on it."""
+        origin = origin_of(url)
+        return origin in self.trusted and _same_origin(origin, sent_origin(url))
 
     def strip(
         self, headers: Mapping[str, str | None], params: Mapping[str, Any], url: str

@@ -1,8 +1,9 @@
 """From a call's arguments to the request to send: URL joined, headers merged, `${VAR}`s resolved.
 
 Values resolved from `${VAR}` in params, bodies and headers are secrets: the caller adds
-`resolved_values` to its redactor. Values resolved into the URL (base URL, path) are
-locations, not secrets, and stay visible in logs and errors.
+`resolved_values` to its redactor. Values resolved into the URL's scheme and host are
+locations and stay visible in logs and errors; those past the host (a token in the path)
+and userinfo are secrets too (`rest_assets.http.location_secrets`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def url_for(base_url: str, path: str, env: Mapping[str, str] | None) -> str:
 
 
 def origins_for(
-    base_url: str, path: str, url: str, env: Mapping[str, str] | None
+    base_url: str, path: str, url: str, env: Mapping[str, str] | None, path_is_config: bool = True
 ) -> frozenset[Origin]:
     """The origins trusted with credentials for a call of `path` (see `origins`)."""
     locations = EnvResolver(env)
@@ -32,6 +33,7 @@ def origins_for(
         locations.resolve(base_url, "base_url") if base_url else None,
         locations.resolve(path, "path"),
         url,
+        path_is_config,
     )
 
 

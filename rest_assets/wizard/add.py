@@ -35,6 +35,7 @@ from rest_assets.wizard.options import (
     check_no_literal_secrets,
     parse_pairs,
 )
+from rest_assets.wizard.pasted_urls import refuse_url_credentials
 from rest_assets.wizard.prompts import (
     ask,
     ask_auth,
@@ -157,6 +158,7 @@ def _new_source(name: str, options: AddOptions, interactive: bool) -> _Source:
     if not base_url:
         raise WizardError("--base-url URL is required for a new source")
     check_url(base_url)
+    refuse_url_credentials(base_url, "--base-url")
     if interactive:
         ask_auth(options.auth, name)
     return _Source(name, base_url, dict(options.headers), options.auth.spec(), None)
@@ -168,6 +170,7 @@ def _gather_endpoint(options: AddOptions, source: _Source, interactive: bool) ->
     )
     if not path:
         raise WizardError("--endpoint PATH is required (relative to the base URL)")
+    refuse_url_credentials(path, "--endpoint")
     resource = options.resource or name_from_path(path.split("?")[0])
     if interactive:
         resource = ask("Resource name (table name in DuckDB)", resource)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rest_assets.http.redact import redact_url
 from rest_assets.inspect import inspect_endpoint
 from rest_assets.wizard.add import add_endpoint
 from rest_assets.wizard.config_file import dump, init_config
@@ -20,6 +21,7 @@ from rest_assets.wizard.options import (
     check_no_literal_secrets,
     parse_pairs,
 )
+from rest_assets.wizard.pasted_urls import without_credentials
 from rest_assets.wizard.prompts import confirm, stdin_is_tty
 
 
@@ -132,13 +134,20 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         data_selector=args.data_selector,
         pages=args.pages,
     )
+    clean, references, notes = without_credentials(args.url)
+    suggestion.source_url = redact_url(args.url)
     if args.json:
         print(json.dumps(suggestion.to_dict(), indent=2, default=str))
         return 0
     print(suggestion.report())
     print("")
+    resource = suggestion.to_resource(path=clean)
+    if references:
+        resource["endpoint"]["params"] = {**resource["endpoint"].get("params", {}), **references}
     print("as a sources.yml resource:")
-    print(dump([suggestion.to_resource()]).rstrip())
+    print(dump([resource]).rstrip())
+    for note in notes:
+        print(f"note: {note}")
     return 0
 
 
