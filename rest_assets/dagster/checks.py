@@ -2,9 +2,11 @@
 
 They are check specs of the source's step and are evaluated right after the resource's load
 commits, as SQL in DuckDB over the committed table, so a blocking check keeps the resource's
-children (in the step) and its downstream assets from running. Freshness is Dagster's own
-`FreshnessPolicy` on the asset (`freshness_policy_for`): the UI shows the asset as fresh or
-overdue, evaluated without any sensor. Results show in the UI's Checks tab.
+children (in the step) and its downstream assets from running. A partitioned asset's key is
+unique within a partition: its checks judge the rows of the partitions the run covers.
+Freshness is Dagster's own `FreshnessPolicy` on the asset (`freshness_policy_for`): the UI
+shows the asset as fresh or overdue, evaluated without any sensor. Results show in the UI's
+Checks tab.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dagster as dg
 
 from rest_assets.config.models import ResourceConfig, SourceConfig
 from rest_assets.dagster.naming import schema_name, table_name
+from rest_assets.dagster.partitions import partition_kind
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.load import key_duplicates, key_nulls
 
@@ -33,18 +36,20 @@ def check_specs_for(
         return []
     shown = ", ".join(resource.primary_key)
     table = f"{schema_name(source)}.{table_name(resource)}"
+    # a partitioned table's key is unique within a partition: a run checks its own
+    rows = f"a partition of {table}" if partition_kind(resource) else table
     blocking = resource.checks.blocking
     return [
         dg.AssetCheckSpec(
             UNIQUE_CHECK,
             asset=key,
-            description=f"No two rows of {table} share a primary key ({shown}).",
+            description=f"No two rows of {rows} share a primary key ({shown}).",
             blocking=blocking,
         ),
         dg.AssetCheckSpec(
             NOT_NULL_CHECK,
             asset=key,
-            description=f"No row of {table} has a null primary key ({shown}).",
+            description=f"No row of {rows} has a null primary key ({shown}).",
             blocking=blocking,
         ),
     ]
@@ -56,17 +61,23 @@ def evaluate_checks(
     key: dg.AssetKey,
     names: Sequence[str],
     database: str,
+    partitions: Sequence[str] | None = None,
 ) -> list[dg.AssetCheckResult]:
-    """Run the named checks of a resource against its table in DuckDB."""
+    """Run the named checks of a resource against its table in DuckDB.
+
+    A partitioned asset's key must be unique within each partition; `partitions` (the
+    `_ra_partition` values of the run) limits the checks to those rows, None checks all.
+    """
     resource = plan.resource
     schema, table = schema_name(source), table_name(resource)
     columns = list(resource.primary_key)
+    by_partition = partition_kind(resource) is not None
     out = []
     for name in names:
         if name == UNIQUE_CHECK:
-            result = unique_result(database, schema, table, columns)
+            result = unique_result(database, schema, table, columns, partitions, by_partition)
         elif name == NOT_NULL_CHECK:
-            result = not_null_result(database, schema, table, columns)
+            result = not_null_result(database, schema, table, columns, partitions)
         else:
             continue
         out.append(
@@ -96,10 +107,24 @@ def freshness_policy_for(resource: ResourceConfig) -> dg.FreshnessPolicy | None:
 
 
 def unique_result(
-    database: str, schema: str, table: str, columns: Sequence[str]
+    database: str,
+    schema: str,
+    table: str,
+    columns: Sequence[str],
+    partitions: Sequence[str] | None = None,
+    by_partition: bool = False,
 ) -> dg.AssetCheckResult:
-    """Pass when no primary key value appears twice; metadata counts and samples duplicates."""
-    found = key_duplicates(database, schema, table, columns, sample_size=SAMPLE_SIZE)
+    """Pass when no primary key value appears twice (in one partition, with `by_partition`;
+    among the rows of `partitions`, when given); metadata counts and samples duplicates."""
+    found = key_duplicates(
+        database,
+        schema,
+        table,
+        columns,
+        sample_size=SAMPLE_SIZE,
+        partitions=partitions,
+        by_partition=by_partition,
+    )
     if found is None:
         return _no_table(schema, table)
     if found.absent:
@@ -107,14 +132,19 @@ def unique_result(
     keys_repeated, rows_involved = found.duplicate_keys, found.rows_with_duplicate_keys
     metadata: dict[str, Any] = {
         "rows": found.rows,
+        **_scope(partitions),
         "duplicate_keys": keys_repeated,
         "rows_with_duplicate_keys": rows_involved,
         "primary_key": ", ".join(columns),
     }
     if found.sample:
-        metadata["sample_duplicates"] = dg.MetadataValue.json(
-            [{"key": [_jsonable(v) for v in key], "rows": rows} for key, rows in found.sample]
-        )
+        samples = []
+        for (key, rows), partition in zip(found.sample, found.sample_partitions, strict=True):
+            sample: dict[str, Any] = {"key": [_jsonable(v) for v in key], "rows": rows}
+            if partition is not None:
+                sample["partition"] = partition
+            samples.append(sample)
+        metadata["sample_duplicates"] = dg.MetadataValue.json(samples)
     return dg.AssetCheckResult(
         check_name=UNIQUE_CHECK,
         passed=keys_repeated == 0,
@@ -128,10 +158,14 @@ def unique_result(
 
 
 def not_null_result(
-    database: str, schema: str, table: str, columns: Sequence[str]
+    database: str,
+    schema: str,
+    table: str,
+    columns: Sequence[str],
+    partitions: Sequence[str] | None = None,
 ) -> dg.AssetCheckResult:
-    """Pass when no row has a null in any primary key column."""
-    found = key_nulls(database, schema, table, columns)
+    """Pass when no row (of `partitions`, when given) has a null in any primary key column."""
+    found = key_nulls(database, schema, table, columns, partitions=partitions)
     if found is None:
         return _no_table(schema, table, NOT_NULL_CHECK)
     if found.absent:
@@ -142,11 +176,17 @@ def not_null_result(
         passed=null_rows == 0,
         metadata={
             "rows": found.rows,
+            **_scope(partitions),
             "rows_with_null_key": null_rows,
             **_prefixed(dict(found.per_column)),
         },
         description=None if null_rows == 0 else f"{null_rows} row(s) have a null primary key",
     )
+
+
+def _scope(partitions: Sequence[str] | None) -> dict[str, Any]:
+    """The partitions a check judged (none: the whole table)."""
+    return {} if partitions is None else {"partitions": ", ".join(partitions)}
 
 
 def _prefixed(per_column: dict[str, int]) -> dict[str, int]:

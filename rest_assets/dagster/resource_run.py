@@ -190,7 +190,9 @@ def execute(
             staging.cleanup()
             raise StepCancelled(f"{label}: the step stopped before this resource committed")
         result = shared.writer.write_staged(staged)
-        checks = evaluate_checks(source, plan, spec.key, job.check_names, shared.database)
+        checks = evaluate_checks(
+            source, plan, spec.key, job.check_names, shared.database, scope.partitions
+        )
     log(
         f"{result.table_name}: {result.rows_written} rows written "
         f"({scope.write_disposition}), {result.row_count} rows in table"

@@ -31,6 +31,7 @@ import dagster as dg
 
 from rest_assets.dagster.checks import evaluate_checks
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY
+from rest_assets.dagster.partitions import run_partitions
 from rest_assets.dagster.resource_run import ResourceOutcome, SourceRun, execute, prepare
 from rest_assets.dagster.run_info import RunInfo
 from rest_assets.dagster.specs import ResourceSpec, StepSpec
@@ -99,11 +100,15 @@ def run_step(
         )
     with frozen_heap():  # the collector stays off the heap while records stream (heap.py)
         yield from _Scheduler(shared, resources, checks).run()
-    # checks selected without their asset (the UI's "Execute" on a check)
+    # checks selected without their asset (the UI's "Execute" on a check): of the run's
+    # partitions, when it has some
+    partitions = run_partitions(list(run.partition_keys))
     for spec in step.resources:
         names = checks.get(spec.key, [])
         if names and spec.key not in selected_keys:
-            yield from evaluate_checks(step.source, spec.plan, spec.key, names, shared.database)
+            yield from evaluate_checks(
+                step.source, spec.plan, spec.key, names, shared.database, partitions
+            )
 
 
 def _selected_checks(

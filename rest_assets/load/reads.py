@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rest_assets.load.catalog import Catalog
+from rest_assets.load.columns import PARTITION_COLUMN
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, connection
 from rest_assets.load.errors import LoadError
 from rest_assets.load.sql import quote_ident, quote_literal
@@ -42,6 +43,16 @@ class _Table:
         """Those of ``columns`` the table does not have (names match case-insensitively)."""
         present = {n.lower() for n, _ in self.catalog.columns(self.schema, self.name)}
         return tuple(c for c in columns if c.lower() not in present)
+
+    def rows_of(self, partitions: Sequence[str] | None) -> tuple[str, str]:
+        """``FROM`` text of the table's rows (those of ``partitions`` only, when given) and a
+        ``WHERE`` condition to add with ``AND`` (``TRUE`` for all rows)."""
+        if partitions is None:
+            return self.qualified, "TRUE"
+        if self.absent([PARTITION_COLUMN]):
+            return self.qualified, "FALSE"  # no row was ever loaded for a partition
+        keys = ", ".join(quote_literal(k) for k in partitions) or "NULL"
+        return self.qualified, f"{quote_ident(PARTITION_COLUMN)} IN ({keys})"
 
 
 @contextmanager
@@ -95,7 +106,8 @@ class KeyDuplicates:
     """Primary key values that appear in more than one row.
 
     ``absent`` lists key columns the table lacks; when there are any nothing is counted.
-    ``sample`` holds the most repeated keys: ``(key values, rows)``, most rows first.
+    ``sample`` holds the most repeated keys: ``(key values, rows)``, most rows first;
+    ``sample_partitions`` the partition of each (None when not counted by partition).
     """
 
     rows: int = 0
@@ -103,6 +115,7 @@ class KeyDuplicates:
     rows_with_duplicate_keys: int = 0
     sample: tuple[tuple[tuple[Any, ...], int], ...] = ()
     absent: tuple[str, ...] = ()
+    sample_partitions: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,9 +129,22 @@ class KeyNulls:
 
 
 def key_duplicates(
-    database: PathOrStr, schema: str, table: str, key: Sequence[str], *, sample_size: int = 5
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    key: Sequence[str],
+    *,
+    sample_size: int = 5,
+    partitions: Sequence[str] | None = None,
+    by_partition: bool = False,
 ) -> KeyDuplicates | None:
-    """How often primary key values repeat in a table (None: no such table)."""
+    """How often primary key values repeat in a table (None: no such table).
+
+    A partitioned table's key is unique within a partition, not across partitions: with
+    ``by_partition`` a key repeats only when it appears twice in one ``_ra_partition``
+    (``sample_partitions`` then names each sample's partition), and with ``partitions``
+    only the rows of those partitions are counted.
+    """
     keys = ", ".join(quote_ident(c) for c in key)
     with _find_table(database, schema, table) as found:
         if found is None:
@@ -127,26 +153,42 @@ def key_duplicates(
         if absent:
             return KeyDuplicates(absent=absent)
         con = found.catalog.con
-        counts = con.execute(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys}, count(*) AS n "
-            f"FROM {found.qualified} GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()
+        source, scope = found.rows_of(partitions)
+        part = (
+            quote_ident(PARTITION_COLUMN)
+            if by_partition and not found.absent([PARTITION_COLUMN])
+            else "NULL"
+        )
+        groups = (
+            f"SELECT {keys}, {part} AS __ra_part, count(*) AS n FROM {source} WHERE {scope} "
+            f"GROUP BY ALL HAVING count(*) > 1"
+        )
+        counts = con.execute(f"SELECT count(*), coalesce(sum(n), 0) FROM ({groups})").fetchone()
         sample = con.execute(
-            f"SELECT {keys}, count(*) AS n FROM {found.qualified} GROUP BY ALL "
-            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {int(sample_size)}"
+            f"{groups} ORDER BY n DESC, {keys}, __ra_part LIMIT {int(sample_size)}"
         ).fetchall()
-        rows = found.catalog.count(schema, found.name)
+        total = con.execute(f"SELECT count(*) FROM {source} WHERE {scope}").fetchone()
+    rows = int(total[0]) if total else 0
     repeated, involved = (int(v) for v in counts or (0, 0))
     return KeyDuplicates(
         rows=rows,
         duplicate_keys=repeated,
         rows_with_duplicate_keys=involved,
-        sample=tuple((tuple(row[:-1]), int(row[-1])) for row in sample),
+        sample=tuple((tuple(row[:-2]), int(row[-1])) for row in sample),
+        sample_partitions=tuple(None if r[-2] is None else str(r[-2]) for r in sample),
     )
 
 
-def key_nulls(database: PathOrStr, schema: str, table: str, key: Sequence[str]) -> KeyNulls | None:
-    """How many rows have a NULL primary key, in all and per key column (None: no table)."""
+def key_nulls(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    key: Sequence[str],
+    *,
+    partitions: Sequence[str] | None = None,
+) -> KeyNulls | None:
+    """How many rows have a NULL primary key, in all and per key column (None: no table);
+    ``partitions`` as in :func:`key_duplicates`."""
     any_null = " OR ".join(f"{quote_ident(c)} IS NULL" for c in key)
     per_column = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in key)
     with _find_table(database, schema, table) as found:
@@ -155,15 +197,16 @@ def key_nulls(database: PathOrStr, schema: str, table: str, key: Sequence[str]) 
         absent = found.absent(key)
         if absent:
             return KeyNulls(absent=absent)
+        source, scope = found.rows_of(partitions)
         row = found.catalog.con.execute(
-            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}) FROM {found.qualified}"
+            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}), count(*) "
+            f"FROM {source} WHERE {scope}"
         ).fetchone()
-        rows = found.catalog.count(schema, found.name)
     counts = tuple(int(v) for v in row or ())
     return KeyNulls(
-        rows=rows,
-        rows_with_null_key=counts[-1] if counts else 0,
-        per_column=tuple(zip(key, counts[:-1], strict=True)),
+        rows=counts[-1] if counts else 0,
+        rows_with_null_key=counts[-2] if counts else 0,
+        per_column=tuple(zip(key, counts[:-2], strict=True)),
     )
 
 

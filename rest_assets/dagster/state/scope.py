@@ -19,7 +19,13 @@ import dagster as dg
 
 from rest_assets.config.models import PartitionsConfig, SourceConfig
 from rest_assets.dagster.naming import schema_name
-from rest_assets.dagster.partitions import dynamic_name, parent_keys, partition_kind
+from rest_assets.dagster.partitions import (
+    dynamic_name,
+    parent_keys,
+    partition_kind,
+    partition_label,
+    run_partitions,
+)
 from rest_assets.dagster.run_info import RunInfo
 from rest_assets.dagster.state.cursors import (
     WINDOW_KEY,
@@ -66,6 +72,9 @@ class RunScope:
     # `incremental.window`: the (start, end) windows this run fetches one after another
     windows: Iterable[tuple[Any, Any]] | None = None
     window_count: int | None = None
+    # the `_ra_partition` values of the run (None: the asset is not partitioned, or the run
+    # has no partition): what its checks judge
+    partitions: list[str] | None = None
 
     def cursor_metadata(self) -> dict[str, Any]:
         """The cursor entries of the materialization (empty for non-incremental resources)."""
@@ -111,12 +120,13 @@ def run_scope(
     keys: list[str] = []
     if kind is not None:
         keys = list(run.partition_keys)
-        label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+        label = partition_label(keys)
         scope.partition_key = label
+        scope.partitions = run_partitions(keys)
         scope.values["partition.key"] = label
         if disposition == "replace" or (kind == "windows" and disposition == "append"):
             scope.write_disposition = "replace"
-            scope.replace_partitions = list(dict.fromkeys([*keys, label]))
+            scope.replace_partitions = run_partitions(keys)
     if kind == "time":
         assert resource.partitions is not None and run.time_window is not None
         scope.values["partition.start"] = _format(run.time_window.start, resource.partitions)
