@@ -35,6 +35,7 @@ from rest_assets.dagster.partitions import run_partitions
 from rest_assets.dagster.resource_run import ResourceOutcome, SourceRun, execute, prepare
 from rest_assets.dagster.run_info import RunInfo
 from rest_assets.dagster.specs import ResourceSpec, StepSpec
+from rest_assets.dagster.state.cursors import internal_last
 from rest_assets.errors import RestAssetsError
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
@@ -80,7 +81,7 @@ def run_step(
     """The body of a step: the selected resources, then the selected checks on their own."""
     run = RunInfo.from_context(context)
     writer = getattr(context.resources, IO_MANAGER_KEY)
-    shared = SourceRun(step.source, plans, clients, writer, run)
+    shared = SourceRun(step.source, plans, clients, writer, run, step.keys)
     selected_keys = set(context.selected_asset_keys)
     checks = _selected_checks(context, step)
     resources = [r for r in step.resources if r.key in selected_keys]
@@ -226,7 +227,11 @@ class _Scheduler:
         job.check_names = list(self.checks.get(spec.key, []))
         self.running += 1
         future = pool.submit(execute, self.shared, job, self._log, self.cancelled)
-        future.add_done_callback(lambda f, t=task: self.events.put(("done", (t, f))))
+
+        def done(finished: Future[ResourceOutcome], finished_task: _Task = task) -> None:
+            self.events.put(("done", (finished_task, finished)))
+
+        future.add_done_callback(done)
 
     def _log(self, text: str) -> None:
         self.events.put(("info", text))
@@ -245,13 +250,13 @@ class _Scheduler:
             # the data is committed: a failing hook must not fail the resource (and so hold
             # back the cursor recorded with this materialization)
             try:
-                metadata.update(hook(outcome.result))
+                metadata = internal_last({**metadata, **hook(outcome.result)})
             except Exception as exc:
                 self.shared.run.warning(f"after loading {outcome.result.table_name}: {exc}")
         yield dg.MaterializeResult(asset_key=task.spec.key, metadata=metadata)
         yield from outcome.checks
         blocked = [
-            c.check_name
+            str(c.check_name)
             for c in outcome.checks
             if not c.passed
             and c.severity == dg.AssetCheckSeverity.ERROR

@@ -98,6 +98,65 @@ def read_table(
         return found.catalog.con.execute(f"SELECT {cols} FROM {found.qualified}").df()
 
 
+# --------------------------------------------------------------------------- what a load left
+
+
+def database_name(database: PathOrStr) -> str:
+    """The catalog name DuckDB gives a database file: its file name up to the first dot
+    (`warehouse.duckdb` -> `warehouse`), as `current_database()` reports it."""
+    name = Path(database).name
+    return name.split(".", 1)[0] or name
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """One table as it is now: its name as created, ``(name, DuckDB type)`` columns, rows."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class LoadedTables:
+    """A root table's child tables and, for one partition, its row count, after a load.
+
+    ``database`` is the catalog name DuckDB gave the file; ``partition_rows`` is None when
+    no partition was asked for.
+    """
+
+    database: str
+    children: tuple[TableFacts, ...] = ()
+    partition_rows: int | None = None
+
+
+def loaded_tables(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    *,
+    partition: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> LoadedTables:
+    """The child tables of ``schema.table`` (lists of its records, at any depth), with their
+    columns and row counts, and the rows of ``partition`` (``_ra_partition``) in the root
+    table; empty when the file or the table does not exist."""
+    with _find_table(database, schema, table, lock_timeout=lock_timeout) as found:
+        if found is None:
+            return LoadedTables(database_name(database))
+        catalog = found.catalog
+        children = tuple(
+            TableFacts(name, tuple(catalog.columns(schema, name)), catalog.count(schema, name))
+            for name in sorted(catalog.child_tables(schema, found.name))
+        )
+        partition_rows = None
+        if partition is not None:
+            source, scope = found.rows_of([partition])
+            row = catalog.con.execute(f"SELECT count(*) FROM {source} WHERE {scope}").fetchone()
+            partition_rows = int(row[0]) if row else 0
+        return LoadedTables(catalog.name, children, partition_rows)
+
+
 # --------------------------------------------------------------------------- key checks
 
 
