@@ -22,7 +22,7 @@ annotation at definition time and accepts only the class itself.
 
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,7 +100,7 @@ def run_step(
             f"({swept_bytes / 2**20:,.1f} MiB) left by runs that were killed"
         )
     with frozen_heap():  # the collector stays off the heap while records stream (heap.py)
-        yield from _Scheduler(shared, resources, checks).run()
+        yield from _Scheduler(shared, resources, checks, context.add_asset_metadata).run()
     # checks selected without their asset (the UI's "Execute" on a check): of the run's
     # partitions, when it has some
     partitions = run_partitions(list(run.partition_keys))
@@ -167,17 +167,28 @@ class _Task:
     children: list["_Task"] = field(default_factory=list)
 
 
+# Attaches metadata to an asset's materialization only (`context.add_asset_metadata`).
+AttachMetadata = Callable[..., None]
+
+
 class _Scheduler:
-    """Runs a step's resources on a bounded pool, children after their parents."""
+    """Runs a step's resources on a bounded pool, children after their parents.
+
+    A resource's metadata goes on its materialization through `attach` rather than on the
+    `MaterializeResult`: metadata of a result is also the step output's, and the run log
+    would show the same block twice (under STEP_OUTPUT and ASSET_MATERIALIZATION).
+    """
 
     def __init__(
         self,
         shared: SourceRun,
         resources: Sequence[ResourceSpec],
         checks: Mapping[dg.AssetKey, list[str]],
+        attach: AttachMetadata,
     ) -> None:
         self.shared = shared
         self.checks = checks
+        self.attach = attach
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.cancelled = threading.Event()
         by_key = {r.key: _Task(r) for r in resources}
@@ -253,7 +264,8 @@ class _Scheduler:
                 metadata = internal_last({**metadata, **hook(outcome.result)})
             except Exception as exc:
                 self.shared.run.warning(f"after loading {outcome.result.table_name}: {exc}")
-        yield dg.MaterializeResult(asset_key=task.spec.key, metadata=metadata)
+        self.attach(metadata, asset_key=task.spec.key)
+        yield dg.MaterializeResult(asset_key=task.spec.key)
         yield from outcome.checks
         blocked = [
             str(c.check_name)
