@@ -138,7 +138,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             notes = ColumnNotes(spec.table, tuple(spec.primary_key))
             context.add_output_metadata(
                 {
-                    **table_metadata(result, self.database),
+                    **table_metadata(result, self.database, notes.schema(result.columns)),
                     "load_id": result.load_id,
                     **child_table_entries(context.asset_key, result, tables, notes),
                     **obj.metadata,

@@ -123,13 +123,17 @@ def column_schema(columns: Sequence[tuple[str, str]]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t in columns])
 
 
-def table_metadata(result: LoadResult, file: str | None = None) -> dict[str, Any]:
+def table_metadata(
+    result: LoadResult, file: str | None = None, schema: dg.TableSchema | None = None
+) -> dict[str, Any]:
     """The standard entries of a table written by the IO manager: where it is, its row count,
-    its column schema and the rows this write inserted."""
+    its column schema (`schema`, else names and types) and the rows this write inserted."""
     address = TableAddress.of(file, *schema_and_table(result.table_name))
     return {
         **address.metadata(),
         "dagster/row_count": dg.MetadataValue.int(result.row_count),
-        "dagster/column_schema": dg.MetadataValue.table_schema(column_schema(result.columns)),
+        "dagster/column_schema": dg.MetadataValue.table_schema(
+            schema or column_schema(result.columns)
+        ),
         "rows_written": dg.MetadataValue.int(result.rows_written),
     }
