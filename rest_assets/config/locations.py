@@ -71,30 +71,31 @@ def locate(path: str | Path, report: LoadReport) -> ConfigLocations:
 
 
 def _line(root: yaml.Node | None, where: str) -> int:
-    """The 1-based line of the node at `where`, or of the deepest node on the way to it."""
-    node = root
-    if node is None:
+    """The 1-based line of the entry at `where` (its key's line, for a mapping entry), or of
+    the deepest entry found on the way to it."""
+    if root is None:
         return 1
     steps = [(int(i), None) if i else (None, name) for i, name in _STEP.findall(where)]
-    if steps and steps[0] == (None, "sources") and not _has_key(node, "sources"):
+    if steps and steps[0] == (None, "sources") and _child(root, None, "sources") is None:
         steps = steps[2:]  # one source alone at the top level: it was wrapped in `sources`
+    node, line = root, int(root.start_mark.line)
     for index, name in steps:
-        child = _child(node, index, name)
-        if child is None:
+        found = _child(node, index, name)
+        if found is None:
             break
-        node = child
-    return int(node.start_mark.line) + 1
+        node, line = found
+    return line + 1
 
 
-def _has_key(node: yaml.Node, name: str) -> bool:
-    return _child(node, None, name) is not None
-
-
-def _child(node: yaml.Node, index: int | None, name: str | None) -> yaml.Node | None:
+def _child(node: yaml.Node, index: int | None, name: str | None) -> tuple[yaml.Node, int] | None:
+    """The child node at a list index or a mapping key, and the line it starts on."""
     if index is not None and isinstance(node, yaml.SequenceNode):
-        return node.value[index] if 0 <= index < len(node.value) else None
+        if 0 <= index < len(node.value):
+            item = node.value[index]
+            return item, int(item.start_mark.line)
+        return None
     if name is not None and isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == name:
-                return value
+                return value, int(key.start_mark.line)
     return None

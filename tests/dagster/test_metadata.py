@@ -355,6 +355,10 @@ def test_table_names_in_three_and_two_parts_are_read_back(
 
     from rest_assets import DuckDBIOManager
 
+    # without a database (the user's IO manager has it) a definition knows schema and table
+    spec = next(s for a in assets for s in a.specs if s.key == POSTS)
+    assert spec.metadata["dagster/table_name"].value == "raw_blog.posts"
+    assert "duckdb_file" not in spec.metadata
     resources = {"io_manager": DuckDBIOManager(database=str(db))}
     assert dg.materialize([*assets, post_count], instance=instance, resources=resources).success
     assert _values(_latest(instance, POSTS))["dagster/table_name"] == "warehouse.raw_blog.posts"
