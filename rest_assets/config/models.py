@@ -409,7 +409,8 @@ class EndpointConfig(_Strict):
 
 
 class ColumnConfig(_Strict):
-    """An explicit column: dlt's column hints (see rest_assets.config.columns)."""
+    """An explicit column: dlt's column hints (see rest_assets.config.columns), and what it
+    holds."""
 
     name: str | None = None
     data_type: str | None = None
@@ -422,7 +423,9 @@ class ColumnConfig(_Strict):
     precision: int | None = None
     scale: int | None = None
     timezone: bool | None = None
-    description: str | None = None
+    description: str | None = Field(
+        default=None, description="What the column holds; shown in the Dagster UI's schema."
+    )
     # dlt's schema-only hints: accepted, no effect on a DuckDB table (as in dlt)
     partition: bool | None = None
     cluster: bool | None = None

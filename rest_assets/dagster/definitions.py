@@ -17,14 +17,15 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from rest_assets.config.load import load_project, parse_project, source_from_dict
+from rest_assets.config.load import parse_project, read_project, source_from_dict
+from rest_assets.config.locations import ConfigLocations, locate
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
 from rest_assets.dagster.load_checks import check_source
 from rest_assets.dagster.naming import check_collisions
 from rest_assets.dagster.outputs import output_assets_for
-from rest_assets.dagster.specs import ResourceSpec, resource_specs, step_specs
+from rest_assets.dagster.specs import ResourceSpec, SpecContext, resource_specs, step_specs
 from rest_assets.dagster.step import step_asset
 from rest_assets.dagster.translator import RestAssetsTranslator
 from rest_assets.extract.clients import SourceClients
@@ -48,8 +49,10 @@ def build_definitions(
     `executor: multiprocess`: the resources of a source already run concurrently inside
     its step, and a process per step would add a Dagster start-up to every source.
     """
+    locations: ConfigLocations | None = None
     if isinstance(config, str | Path):
-        project = load_project(config)
+        project, report = read_project(config)
+        locations = locate(config, report)  # each asset's code reference: its config line
         base_dir = Path(config).resolve().parent
     elif isinstance(config, ProjectConfig):
         project, base_dir = config, Path.cwd()
@@ -63,11 +66,14 @@ def build_definitions(
         if not source.enabled:
             continue
         where = f"sources[{index}]({source.name})"
-        built = _SourceAssets(source, where, translator or RestAssetsTranslator())
+        context = SpecContext(db_path, locations.source(source.name) if locations else None)
+        built = _SourceAssets(source, where, translator or RestAssetsTranslator(), context)
         assets.extend(built.assets)
         schedules.extend(schedules_for(source, built.specs, built.assets))
         sensors.extend(incremental_sensors_for(source, built.specs, built.clients, where))
-        assets.extend(output_assets_for(source, project.enabled_sources(), where, built.clients))
+        assets.extend(
+            output_assets_for(source, project.enabled_sources(), where, built.clients, context)
+        )
     executor = (
         dg.multiprocess_executor if project.executor == "multiprocess" else dg.in_process_executor
     )
@@ -107,12 +113,18 @@ def rest_api_assets(
 class _SourceAssets:
     """The specs, clients and step assets of one source."""
 
-    def __init__(self, source: SourceConfig, where: str, translator: RestAssetsTranslator):
+    def __init__(
+        self,
+        source: SourceConfig,
+        where: str,
+        translator: RestAssetsTranslator,
+        context: SpecContext | None = None,
+    ):
         check_collisions(source)
         check_source(source, where)
         plans = plan_source(source, where)
         self.clients = SourceClients(source)
-        self.specs: list[ResourceSpec] = resource_specs(source, plans, translator)
+        self.specs: list[ResourceSpec] = resource_specs(source, plans, translator, context)
         self.assets: list[dg.AssetsDefinition] = [
             step_asset(step, plans, self.clients) for step in step_specs(source, self.specs)
         ]

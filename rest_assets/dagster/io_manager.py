@@ -11,15 +11,18 @@ Writes:
   a one-part key) in one transaction;
 - ``None`` writes nothing.
 
-Each write records ``dagster/row_count``, ``dagster/table_name`` (``schema.table``; a part
-holding a dot or a double quote is double-quoted), ``dagster/column_schema`` and
-``rows_written`` (for staged tables the step adds ``load_id``, ``child_tables`` and its own).
+Each write records where the table is (``dagster/table_name`` as ``database.schema.table``,
+a part holding a dot or a double quote double-quoted; ``dagster/storage_kind``,
+``duckdb_file``, ``sample_query``), ``dagster/row_count``, ``dagster/column_schema`` and
+``rows_written`` (for staged tables also ``load_id``, the ``child_tables/<table>/...``
+entries of each child table and the StagedTable's own metadata).
 
 Inputs: the upstream table is found, in this order, from (1) ``dagster/table_name`` in the
 metadata of the upstream asset's latest materialization (``context.instance``), which is where
 a StagedTable's schema and table are recorded; (2) ``dagster/table_name`` in the upstream
-asset's definition metadata; (3) the key convention used for DataFrame outputs. A table that
-was never created (e.g. the upstream loaded no records yet) loads as an empty DataFrame.
+asset's definition metadata (either as ``database.schema.table`` or ``schema.table``); (3)
+the key convention used for DataFrame outputs. A table that was never created (e.g. the
+upstream loaded no records yet) loads as an empty DataFrame.
 Input metadata ``columns`` (a list of names) limits the columns read.
 """
 
@@ -34,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field
 
-from rest_assets.dagster.metadata import TABLE_NAME_KEY, table_metadata, text_value
+from rest_assets.dagster.columns import ColumnNotes
+from rest_assets.dagster.materialization_metadata import child_table_entries
+from rest_assets.dagster.metadata import (
+    TABLE_NAME_KEY,
+    schema_and_table,
+    table_metadata,
+    text_value,
+)
 from rest_assets.load import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MEMORY_LIMIT,
@@ -44,7 +54,7 @@ from rest_assets.load import (
     check_writable,
     commit,
     format_table_name,
-    parse_table_name,
+    loaded_tables,
     read_table,
     replace_table,
     table_exists,
@@ -125,11 +135,14 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
                 f"{result.table_name}: {result.rows_written} rows written "
                 f"({obj.load.spec.write_disposition}), {result.row_count} rows in table"
             )
+            spec = obj.load.spec
+            tables = loaded_tables(self.database, spec.schema, result.table)
+            notes = ColumnNotes(spec.table, tuple(spec.primary_key))
             context.add_output_metadata(
                 {
-                    **table_metadata(result),
+                    **table_metadata(result, self.database, notes.schema(result.columns)),
                     "load_id": result.load_id,
-                    "child_tables": dict(result.child_tables),
+                    **child_table_entries(context.asset_key, result, tables, notes),
                     **obj.metadata,
                 }
             )
@@ -144,7 +157,7 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
     def _replace_frame(self, context: dg.OutputContext, frame: pd.DataFrame | pa.Table) -> None:
         schema, table = table_for_key(context.asset_key)
         result = replace_table(self.database, schema, table, frame, lock_timeout=self.lock_timeout)
-        context.add_output_metadata(table_metadata(result))
+        context.add_output_metadata(table_metadata(result, self.database))
 
     # ------------------------------------------------------------------ inputs
 
@@ -176,12 +189,12 @@ class DuckDBIOManager(dg.ConfigurableIOManager):
             if materialization is not None:
                 name = text_value(materialization.metadata.get(TABLE_NAME_KEY))
                 if name:
-                    return parse_table_name(name)
+                    return schema_and_table(name)
         upstream = context.upstream_output
         if upstream is not None:
             name = text_value((upstream.definition_metadata or {}).get(TABLE_NAME_KEY))
             if name:
-                return parse_table_name(name)
+                return schema_and_table(name)
         return table_for_key(key)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:

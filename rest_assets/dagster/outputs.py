@@ -11,7 +11,7 @@ a re-run over unchanged data sends the same keys, which APIs that honour them de
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,26 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import OutputConfig, SourceConfig
+from rest_assets.dagster.definition_metadata import (
+    OWN_COLUMN_PREFIX,
+    columns_sent,
+    destination_url,
+    idempotency,
+    output_metadata,
+)
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, table_for_key
+from rest_assets.dagster.metadata import TableAddress, schema_and_table
 from rest_assets.dagster.naming import asset_key, key_columns, schema_name, table_name
 from rest_assets.dagster.progress import Progress
+from rest_assets.dagster.specs import SpecContext
 from rest_assets.errors import ConfigError
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.records import auth_spec
-from rest_assets.http.redact import redact_url
 from rest_assets.http.sender import BatchSender
 from rest_assets.load import LoadError, snapshot_to_parquet, tempdirs
 
-OWN_COLUMN_PREFIX = "_ra_"
+# An output reads a table and sends its rows: kinds say both, and that it is not an ingestion.
+OUTPUT_KINDS = ("rest", "duckdb", "reverse_etl")
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,10 @@ def resolve_upstream(
         schema, table = table_for_key(key)
         return Upstream(key, schema, table)
     if "." in ref:
-        schema, _, table = ref.partition(".")
+        try:
+            schema, table = schema_and_table(ref)  # database.schema.table or schema.table
+        except ValueError as exc:
+            raise ConfigError(f"{where}.from: {exc}") from None
         for candidate in sources:
             if schema_name(candidate) == schema:
                 for resource in candidate.resources:
@@ -85,7 +97,11 @@ def _resource_upstream(source: SourceConfig, name: str, where: str) -> Upstream:
 
 
 def output_assets_for(
-    source: SourceConfig, sources: Sequence[SourceConfig], where: str, clients: SourceClients
+    source: SourceConfig,
+    sources: Sequence[SourceConfig],
+    where: str,
+    clients: SourceClients,
+    context: SpecContext | None = None,
 ) -> list[dg.AssetsDefinition]:
     """One asset per configured output of a source, sending through the source's clients."""
     return [
@@ -94,33 +110,43 @@ def output_assets_for(
             output,
             resolve_upstream(output, source, sources, f"{where}.outputs[{i}]({output.name})"),
             clients,
+            context or SpecContext(),
         )
         for i, output in enumerate(source.outputs)
     ]
 
 
+def describe_output(
+    source: SourceConfig, output: OutputConfig, upstream: Upstream, table: str
+) -> str:
+    """An output's description, plain text: the config's own, then what it sends where."""
+    lines = [output.description or f"{source.name}: {output.name}", ""]
+    lines.append(
+        f"Sends the rows of {table} to {output.method} {destination_url(source, output)} in "
+        f"batches of {output.batch_size} (columns: {columns_sent(output)})."
+    )
+    lines.append(f"Idempotency key: {idempotency(output, upstream.order_by)}.")
+    return "\n".join(lines)
+
+
 def _make_output_asset(
-    source: SourceConfig, output: OutputConfig, upstream: Upstream, clients: SourceClients
+    source: SourceConfig,
+    output: OutputConfig,
+    upstream: Upstream,
+    clients: SourceClients,
+    context: SpecContext,
 ) -> dg.AssetsDefinition:
     key = asset_key(source, output.name)
-    target = f"{output.method} {output.path}"
-    description = output.description or (
-        f"Sends the rows of `{upstream.schema}.{upstream.table}` to `{target}` on "
-        f"`{redact_url(source.client.base_url)}` in batches of {output.batch_size}."
-    )
+    table = TableAddress.of(context.database, upstream.schema, upstream.table)
+    location = context.locations.entry(output.name) if context.locations else None
 
     @dg.asset(
         key=key,
         deps=[upstream.key],
         group_name=source.name,
-        kinds={"rest", "duckdb"},
-        description=description,
-        metadata={
-            "endpoint": target,
-            "base_url": redact_url(source.client.base_url),
-            "source_table": f"{upstream.schema}.{upstream.table}",
-            "batch_size": output.batch_size,
-        },
+        kinds=set(OUTPUT_KINDS),
+        description=describe_output(source, output, upstream, table.name),
+        metadata=output_metadata(source, output, table, upstream.order_by, location),
         required_resource_keys={IO_MANAGER_KEY},
     )
     def _output(context) -> dg.MaterializeResult:
@@ -172,7 +198,7 @@ def send_output(
             "retries": stats.retries,
             "bytes_sent": stats.bytes,
             "columns_sent": ", ".join(columns),
-            "source_table": f"{upstream.schema}.{upstream.table}",
+            "source_table": TableAddress.of(database, upstream.schema, upstream.table).name,
             "send_seconds": round(elapsed, 3),
         }
     )
@@ -220,7 +246,7 @@ def _snapshot(
     return path, columns
 
 
-def _batches(snapshot: Path | None, size: int) -> Iterator[list[dict[str, Any]]]:
+def _batches(snapshot: Path | None, size: int) -> Iterator[list[Mapping[str, Any]]]:
     """Rows of the snapshot in batches of `size`, never more than one batch in memory."""
     if snapshot is None:
         return
@@ -228,7 +254,7 @@ def _batches(snapshot: Path | None, size: int) -> Iterator[list[dict[str, Any]]]
     import pyarrow.parquet as pq
 
     reader = pq.ParquetFile(snapshot)
-    pending: list[dict[str, Any]] = []
+    pending: list[Mapping[str, Any]] = []
     for record_batch in reader.iter_batches(batch_size=size):
         pending.extend(record_batch.to_pylist())
         while len(pending) >= size:

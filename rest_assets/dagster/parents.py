@@ -48,6 +48,21 @@ def last_parent_load(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | No
 
 
 @dataclass
+class ParentRows:
+    """The parent rows one run of a child handles.
+
+    `total` is known when they come from the parent's table (they are read first); parents
+    fetched inline stream, and their count is known at the end only. `meta` is complete
+    once `rows` is exhausted. `summary` says which rows they are, for the run log.
+    """
+
+    rows: Iterator[ParentRow]
+    meta: dict[str, Any]
+    total: int | None
+    summary: str
+
+
+@dataclass
 class ParentReader:
     """Reads the parent rows of one child resource of a source."""
 
@@ -60,32 +75,46 @@ class ParentReader:
     parent_materialized: bool
     log: Callable[[str], None]
 
-    def rows(
-        self, plan: ResourcePlan, since: str | None
-    ) -> tuple[Iterator[ParentRow], dict[str, Any]]:
+    def rows(self, plan: ResourcePlan, since: str | None) -> ParentRows:
         """The parent rows this run handles, and metadata filled in while they are read.
 
         `since` is the child's last parent load id (`parent_rows: new`), or None for all.
-        The metadata dict is complete once the iterator is exhausted: `parent_load_id` (the
-        child's cursor, when a selected ancestor feeds it), `parent_rows` (the mode) and, for
-        parents fetched inline, `parent_requests`.
+        The metadata is `parent_rows` (the mode), `parents_read`, `parent_load_id` (the
+        child's cursor, when a selected ancestor feeds it) and, for parents fetched inline,
+        `parent_requests`.
         """
         meta: dict[str, Any] = {"parent_rows": plan.parent_rows}
         if plan.upstream is not None:
             meta[CURSOR_KEY] = since or ""
-        return self._rows_for(plan, since, meta), meta
+        parent = self.plans[plan.parent or ""]
+        fields = _fields(plan)
+        if parent.resource.selected:
+            rows = list(self._rows_for(plan, since, meta))
+            if plan.parent_rows == "all":
+                which = "(parent_rows: all)"
+            else:
+                which = f"loaded after load {since}" if since else "(none handled before)"
+            summary = f"reading the {fields} of {len(rows)} {parent.name} rows {which}"
+            return ParentRows(iter(rows), meta, len(rows), summary)
+        summary = f"requesting once per {parent.name} row ({fields}), fetched inline"
+        return ParentRows(self._rows_for(plan, since, meta), meta, None, summary)
 
-    def rows_for_key(self, plan: ResourcePlan, key: str) -> Iterator[ParentRow]:
+    def rows_for_key(self, plan: ResourcePlan, key: str) -> ParentRows:
         """The parent rows of one partition of a `partition_by_parent: true` child: those
         whose (single) referenced field is `key`. All parent rows are read (no parent load id
         is kept: the partition is the unit of work); each key is requested once.
         """
         placeholder = plan.parent_refs[0].placeholder
-        done = False
+        found: list[ParentRow] = []
         for row in self._rows_for(plan, None, {}):
-            if not done and window_key(row.values.get(placeholder)) == key:
-                done = True
-                yield row
+            if window_key(row.values.get(placeholder)) == key:
+                found.append(row)
+                break
+        parent = plan.parent or ""
+        summary = f"partition {key}: the {parent} row with {_fields(plan)} {key}"
+        if not found:
+            summary += " is not in its table (nothing to request)"
+        return ParentRows(iter(found), {}, len(found), summary)
 
     def _rows_for(
         self, plan: ResourcePlan, since: str | None, meta: dict[str, Any]
@@ -144,6 +173,7 @@ class ParentReader:
         """Stream the records of an unselected resource, page by page (its steps applied)."""
         resource = plan.resource
         client = self.clients.client(timeout=resource.endpoint.timeout)
+        assert plan.steps is not None  # every plan compiles its steps
         extractor = ResourceExtractor(client, resource, plan.steps, resource_auth=resource.auth)
         grand = None
         if plan.parent is not None:
@@ -153,3 +183,8 @@ class ParentReader:
                 yield from batch
         finally:
             meta["parent_requests"] = meta.get("parent_requests", 0) + client.stats.requests
+
+
+def _fields(plan: ResourcePlan) -> str:
+    """The parent fields a child's requests use, in words (`id`, `id, slug`)."""
+    return ", ".join(dict.fromkeys(ref.field for ref in plan.parent_refs))

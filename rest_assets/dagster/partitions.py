@@ -17,6 +17,7 @@ of the partitions being run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -135,6 +136,18 @@ def check_partitions(
             f"{where}.endpoint uses {{incremental.*}} placeholders without an incremental "
             "section; add incremental: {cursor_path: ..., initial_value: ...}"
         )
+
+
+def partition_label(keys: Sequence[str]) -> str:
+    """The `_ra_partition` value of a run's rows: its key, or `first..last` for a range."""
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+
+
+def run_partitions(keys: Sequence[str]) -> list[str] | None:
+    """The `_ra_partition` values a run covers: its keys and their label (None: no keys)."""
+    if not keys:
+        return None
+    return list(dict.fromkeys([*keys, partition_label(keys)]))
 
 
 def window_key(value: Any) -> str:

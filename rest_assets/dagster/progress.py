@@ -23,7 +23,8 @@ class Progress:
 
     `log` is where lines go (`context.log.info` in an asset). The first call only starts
     the clock's reference point if nothing has happened yet; lines read like
-    `blog.posts: 40 pages, 2,000 records, 1,234 records/s`.
+    `blog.posts: 40 pages, 2,000 records, 1,234 records/s`, or with a known `total`
+    `blog.comments: 40 / 250 parents, 60 records, 247 records/s`.
     """
 
     def __init__(
@@ -35,10 +36,12 @@ class Progress:
         every: int = EVERY_PAGES,
         every_seconds: float = EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        total: int | None = None,
     ) -> None:
         self.log = log
         self.label = label
         self.unit = unit
+        self.total = total
         self.every = max(1, every)
         self.every_seconds = every_seconds
         self.clock = clock
@@ -59,8 +62,8 @@ class Progress:
         elapsed = now - self.started
         rate = records / elapsed if elapsed > 0 else 0.0
         suffix = f", {extra}" if extra else ""
+        done = f"{count:,} / {self.total:,}" if self.total is not None else f"{count:,}"
         self.log(
-            f"{self.label}: {count:,} {self.unit}, {records:,} records, "
-            f"{rate:,.0f} records/s{suffix}"
+            f"{self.label}: {done} {self.unit}, {records:,} records, {rate:,.0f} records/s{suffix}"
         )
         self.lines += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,18 +24,26 @@ from rest_assets.dagster.empty_result import judge_empty_result, previous_rows
 from rest_assets.dagster.incremental_run import run_extractor
 from rest_assets.dagster.io_manager import DuckDBIOManager
 from rest_assets.dagster.load_options import load_options
-from rest_assets.dagster.metadata import table_metadata
+from rest_assets.dagster.materialization_metadata import resource_materialization
+from rest_assets.dagster.metadata import TableAddress
 from rest_assets.dagster.naming import ledger_table, schema_name, table_name
-from rest_assets.dagster.parents import ParentReader, last_parent_load
+from rest_assets.dagster.parents import ParentReader, ParentRows, last_parent_load
 from rest_assets.dagster.progress import Progress
 from rest_assets.dagster.run_info import RunInfo
-from rest_assets.dagster.specs import ResourceSpec
+from rest_assets.dagster.specs import ResourceSpec, column_notes
 from rest_assets.dagster.state.ledger import ledger_entry, ledger_partition, reconcile
 from rest_assets.dagster.state.scope import RunScope, run_scope
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.extract.records import ParentRow, ResourceExtractor
-from rest_assets.load import LoadResult, LoadSpec, StagedLoad, StagingArea, tempdirs
+from rest_assets.extract.records import ExtractStats, ResourceExtractor
+from rest_assets.load import (
+    LoadResult,
+    LoadSpec,
+    StagedLoad,
+    StagingArea,
+    loaded_tables,
+    tempdirs,
+)
 
 Log = Callable[[str], None]
 
@@ -49,6 +57,8 @@ class SourceRun:
     clients: SourceClients
     writer: DuckDBIOManager
     run: RunInfo
+    # the asset key of every selected resource of the source, by name
+    keys: Mapping[str, dg.AssetKey] = field(default_factory=dict)
     # One commit at a time: DuckDB has one writer per file, and our reads of a table that
     # was just written (checks, a child's parents) see it whole.
     commit_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -101,7 +111,9 @@ def prepare(shared: SourceRun, spec: ResourceSpec, parent_materialized: bool) ->
             job.ledger_partition,
             run.warning,
         )
-    job.scope = run_scope(run, spec.key, shared.source, plan, shared.plans, shared.database)
+    job.scope = run_scope(
+        run, spec.key, shared.source, plan, shared.plans, shared.database, shared.keys
+    )
     job.previous_rows = previous_rows(run.instance, spec.key, run.partition_keys)
     if plan.parent is not None:
         if plan.parent_rows == "new" and plan.upstream is not None and job.scope.parent_key is None:
@@ -132,22 +144,29 @@ def execute(
     label = f"{source.name}.{resource.name}"
     client = shared.clients.client(timeout=resource.endpoint.timeout)
     progress = Progress(log, label)
+    child = job.parents is not None
+
+    def report(stats: ExtractStats) -> None:
+        count = stats.parents if child else stats.pages
+        progress.update(count, stats.records, f"{client.stats.requests} requests")
+
+    assert plan.steps is not None  # every plan compiles its steps
     extractor = ResourceExtractor(
-        client,
-        resource,
-        plan.steps,
-        resource_auth=resource.auth,
-        progress=lambda s: progress.update(s.pages, s.records, f"{client.stats.requests} requests"),
+        client, resource, plan.steps, resource_auth=resource.auth, progress=report
     )
     staging = StagingArea(tempdirs.new_directory("stage"))
     started = time.perf_counter()
-    parent_meta: dict[str, Any] = {}
+    parent_rows: ParentRows | None = None
     try:
-        parents: Iterator[ParentRow] | None = None
+        # a child reads its parent rows first: the log says which, and progress counts them
         if job.parents is not None and scope.parent_key is not None:
-            parents = job.parents.rows_for_key(plan, scope.parent_key)
+            parent_rows = job.parents.rows_for_key(plan, scope.parent_key)
         elif job.parents is not None:
-            parents, parent_meta = job.parents.rows(plan, job.since)
+            parent_rows = job.parents.rows(plan, job.since)
+        if parent_rows is not None:
+            log(f"{label}: {parent_rows.summary}")
+            progress.unit, progress.total = "parents", parent_rows.total
+        parents = parent_rows.rows if parent_rows is not None else None
         stats = run_extractor(extractor, scope, _unless(cancelled, staging.write), parents)
         empty = judge_empty_result(
             resource,
@@ -166,24 +185,29 @@ def execute(
     client.close()
     elapsed = time.perf_counter() - started
     rate = stats.records / elapsed if elapsed > 0 else 0.0
+    of_parents = ""
+    if parent_rows is not None:
+        total = f" / {parent_rows.total:,}" if parent_rows.total is not None else ""
+        of_parents = f" for {stats.parents:,}{total} parents"
     log(
-        f"{label}: {stats.records} records in {stats.pages} pages, "
-        f"{client.stats.requests} requests, {elapsed:.2f}s ({rate:,.0f} records/s)"
+        f"{label}: {stats.records:,} records{of_parents} in {stats.pages:,} pages, "
+        f"{client.stats.requests:,} requests, {elapsed:.2f}s ({rate:,.0f} records/s)"
     )
     ignored = client.stats.ignored_summary()
     if ignored:
         log(f"{label}: {ignored}")  # one line per resource, not one per response
-    metadata: dict[str, Any] = {
-        "pages": stats.pages,
-        "requests": client.stats.requests,
-        **({"responses_ignored": client.stats.ignored} if ignored else {}),
-        "records_extracted": stats.records,
-        "extract_seconds": round(elapsed, 3),
-        **parent_meta,
-        **scope.cursor_metadata(),
-    }
+    cursor = scope.cursor_metadata()
     if scope.tracker is not None:
-        metadata["records_new"] = scope.tracker.kept
+        cursor["records_new"] = dg.MetadataValue.int(scope.tracker.kept)
+    extraction: dict[str, Any] = {
+        "records_extracted": dg.MetadataValue.int(stats.records),
+        "pages": dg.MetadataValue.int(stats.pages),
+        "requests": dg.MetadataValue.int(client.stats.requests),
+        "extract_seconds": dg.MetadataValue.float(round(elapsed, 3)),
+        **({"responses_ignored": dg.MetadataValue.int(client.stats.ignored)} if ignored else {}),
+        **(parent_rows.meta if parent_rows is not None else {}),
+    }
+    metadata = {**cursor, **extraction}
     spec_ledger = (
         ledger_entry(job.ledger_partition, job.follows, metadata)
         if job.ledger_partition is not None
@@ -206,19 +230,30 @@ def execute(
             staging.cleanup()
             raise StepCancelled(f"{label}: the step stopped before this resource committed")
         result = shared.writer.write_staged(staged)
-        checks = evaluate_checks(source, plan, spec.key, job.check_names, shared.database)
+        checks = evaluate_checks(
+            source, plan, spec.key, job.check_names, shared.database, scope.partitions
+        )
+        # a single partition's own row count (a range run's rows all carry its label)
+        single = scope.partition_key if scope.partitions and len(scope.partitions) == 1 else None
+        tables = loaded_tables(shared.database, schema_name(source), result.table, partition=single)
     log(
         f"{result.table_name}: {result.rows_written} rows written "
         f"({scope.write_disposition}), {result.row_count} rows in table"
     )
     for note in result.notes:
         log(f"{label}: {note}")
-    metadata = {
-        **table_metadata(result),
-        "load_id": result.load_id,
-        "child_tables": dict(result.child_tables),
-        **metadata,
-    }
+    address = TableAddress(schema_name(source), result.table, tables.database, shared.database)
+    deps = list(spec.asset.deps)
+    metadata = resource_materialization(
+        spec.key,
+        address,
+        result,
+        tables,
+        column_notes(source, plan),
+        deps[0].asset_key if deps else None,
+        cursor,
+        extraction,
+    )
     warnings = [w for w in (empty, *_cursor_warnings(scope)) if w]
     return ResourceOutcome(spec, result, metadata, checks, scope, warnings)
 

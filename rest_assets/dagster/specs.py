@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 import orjson
 
+from rest_assets.config.locations import SourceLocations
 from rest_assets.config.models import ResourceConfig, SourceConfig
 from rest_assets.dagster.checks import check_specs_for, freshness_policy_for
+from rest_assets.dagster.columns import ColumnNotes, notes_for
+from rest_assets.dagster.definition_metadata import records_origin, resource_metadata
+from rest_assets.dagster.metadata import TableAddress
 from rest_assets.dagster.naming import asset_key, asset_name, schema_name, table_name
 from rest_assets.dagster.partitions import (
     backfill_policy_for,
@@ -26,6 +30,7 @@ from rest_assets.dagster.partitions import (
     partition_kind,
     partitions_def_for,
 )
+from rest_assets.dagster.request_shape import shown_path
 from rest_assets.dagster.translator import (
     ResourceAssetData,
     RestAssetsTranslator,
@@ -35,6 +40,8 @@ from rest_assets.errors import ConfigError
 from rest_assets.extract.incremental import IncrementalSpec
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.http.redact import redact_url
+
+LINEAGE_KEY = "dagster/column_lineage"
 
 
 @dataclass(frozen=True)
@@ -64,24 +71,40 @@ class StepSpec:
     partitions_def: dg.PartitionsDefinition | None = None
     backfill_policy: dg.BackfillPolicy | None = None
     pool: str | None = None
+    # the asset key of every selected resource of the source (in any step), by name
+    keys: Mapping[str, dg.AssetKey] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpecContext:
+    """What definitions know beyond the config: the DuckDB file and the config's lines."""
+
+    database: str | None = None
+    locations: SourceLocations | None = None
+
+    def address(self, source: SourceConfig, resource: ResourceConfig) -> TableAddress:
+        return TableAddress.of(self.database, schema_name(source), table_name(source, resource))
 
 
 def resource_specs(
     source: SourceConfig,
     plans: Mapping[str, ResourcePlan],
     translator: RestAssetsTranslator,
+    context: SpecContext | None = None,
 ) -> list[ResourceSpec]:
     """The specs of a source's selected resources, as the translator shapes them.
 
-    Dependencies point at the translated keys of the upstream resources.
+    Dependencies (and the column lineage of copied parent fields) point at the translated
+    keys of the upstream resources.
     """
+    context = context or SpecContext()
     made: list[tuple[ResourcePlan, dg.AssetSpec]] = []
     renamed: dict[dg.AssetKey, dg.AssetKey] = {}
     for resource in source.resources:
         if not resource.selected:  # no asset: its children fetch it inline
             continue
         plan = plans[resource.name]
-        default = _default_spec(source, plan)
+        default = _default_spec(source, plan, context)
         spec = translator.get_asset_spec(ResourceAssetData(source, resource, default))
         renamed[default.key] = spec.key
         made.append((plan, spec))
@@ -89,9 +112,20 @@ def resource_specs(
     for plan, spec in made:
         deps = [renamed.get(dep.asset_key, dep.asset_key) for dep in spec.deps]
         spec = spec.replace_attributes(deps=deps)
+        lineage = column_notes(source, plan).copied_lineage(deps[0] if deps else None)
+        if lineage is not None:
+            spec = spec.replace_attributes(
+                metadata={**spec.metadata, LINEAGE_KEY: dg.MetadataValue.column_lineage(lineage)}
+            )
         checks = tuple(check_specs_for(source, plan.resource, spec.key))
         out.append(ResourceSpec(plan, spec, checks))
     return out
+
+
+def column_notes(source: SourceConfig, plan: ResourcePlan) -> ColumnNotes:
+    """What rest-assets knows about the columns of a resource's table."""
+    resource = plan.resource
+    return notes_for(plan, table_name(source, resource), partition_kind(resource) is not None)
 
 
 def step_specs(source: SourceConfig, resources: Sequence[ResourceSpec]) -> list[StepSpec]:
@@ -99,6 +133,7 @@ def step_specs(source: SourceConfig, resources: Sequence[ResourceSpec]) -> list[
     groups: dict[tuple[Any, ...], list[ResourceSpec]] = {}
     for spec in resources:
         groups.setdefault(_step_signature(source, spec.plan.resource), []).append(spec)
+    keys = {spec.name: spec.key for spec in resources}
     steps = []
     used: set[str] = set()
     for signature, members in groups.items():
@@ -112,6 +147,7 @@ def step_specs(source: SourceConfig, resources: Sequence[ResourceSpec]) -> list[
                 partitions_def=partitions_def_for(source, first),
                 backfill_policy=backfill_policy_for(first),
                 pool=first.pool,
+                keys=keys,
             )
         )
     return steps
@@ -156,7 +192,7 @@ def config_key(source: SourceConfig, resource: ResourceConfig) -> dg.AssetKey:
     return key.with_prefix(list(prefix)) if prefix else key
 
 
-def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
+def _default_spec(source: SourceConfig, plan: ResourcePlan, context: SpecContext) -> dg.AssetSpec:
     resource = plan.resource
     key = config_key(source, resource)
     # the upstream's key before translation: resource_specs maps it to the translated one
@@ -164,16 +200,9 @@ def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
     # incremental cursor and partitions are checked here, when definitions load
     incremental = IncrementalSpec.for_endpoint(resource.endpoint, plan.where, resource.primary_key)
     check_partitions(source, plan, incremental)
-    metadata: dict[str, Any] = {
-        "endpoint": f"{resource.endpoint.method} {_shown_path(resource)}",
-        "base_url": redact_url(source.client.base_url),
-        "write_disposition": resource.write_disposition,
-        "dagster/table_name": f"{schema_name(source)}.{table_name(source, resource)}",
-    }
-    if resource.primary_key:
-        metadata["primary_key"] = ", ".join(resource.primary_key)
-    if incremental is not None:
-        metadata["cursor_path"] = incremental.cursor_path
+    address = context.address(source, resource)
+    location = context.locations.entry(resource.name) if context.locations else None
+    metadata = resource_metadata(source, resource, address, column_notes(source, plan), location)
     kinds = {"python", "duckdb"} if resource.records is not None else {"rest", "duckdb"}
     tags = {**source.tags, **resource.tags}
     owners = list(dict.fromkeys([*source.owners, *resource.owners]))
@@ -181,7 +210,7 @@ def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
         return dg.AssetSpec(
             key=key,
             deps=deps,
-            description=describe(source, plan),
+            description=describe(source, plan, address),
             metadata=metadata,
             group_name=resource.group or source.group or source.name,
             code_version=resource.code_version or code_version(source, resource),
@@ -197,35 +226,32 @@ def _default_spec(source: SourceConfig, plan: ResourcePlan) -> dg.AssetSpec:
         raise ConfigError(f"{plan.where}: {exc}") from None
 
 
-def describe(source: SourceConfig, plan: ResourcePlan) -> str:
-    """The asset's description: the config's own, then what it fetches and where it lands."""
+def describe(source: SourceConfig, plan: ResourcePlan, address: TableAddress | None = None) -> str:
+    """The asset's description, plain text: the config's own (the resource's, else the
+    source's), then what it fetches and where it lands."""
     resource = plan.resource
-    endpoint = resource.endpoint
-    table = f"{schema_name(source)}.{table_name(source, resource)}"
-    lines = [resource.description or source.description or f"{source.name}: {resource.name}", ""]
+    address = address or TableAddress.of(None, schema_name(source), table_name(source, resource))
+    own = resource.description or source.description or f"{source.name}: {resource.name}"
+    lines = [own, ""]
     if resource.records is not None:
-        records = resource.records
-        name = records if isinstance(records, str) else getattr(records, "__name__", None)
-        origin = f"Python function {name}" if name else "records given inline"
-        lines.append(f"Records from {origin}, {resource.write_disposition} into {table}.")
-    else:
         lines.append(
-            f"{endpoint.method} {_shown_path(resource)} on "
-            f"{redact_url(source.client.base_url)}, {resource.write_disposition} into {table}."
+            f"Records from {records_origin(resource)}, {resource.write_disposition} into "
+            f"{address.name}."
+        )
+    else:
+        endpoint = resource.endpoint
+        lines.append(
+            f"{endpoint.method} {shown_path(resource)} on "
+            f"{redact_url(source.client.base_url)}, {resource.write_disposition} into "
+            f"{address.name}."
         )
     if plan.parent and resource.partition_by_parent:
         lines.append(f"One partition per {plan.parent} row.")
     elif plan.parent:
-        lines.append(f"Requested once per row of {plan.parent}.")
+        lines.append(f"Requested once per {plan.parent} row.")
     if plan.parent and plan.parent != plan.upstream:
         lines.append(f"{plan.parent} is selected: false, so it is fetched inline on every run.")
     return "\n".join(lines)
-
-
-def _shown_path(resource: ResourceConfig) -> str:
-    """The endpoint path as configured: the name when unset, `""` the base URL itself."""
-    path = resource.endpoint.path
-    return resource.name if path is None else (path or "(the base URL)")
 
 
 def code_version(source: SourceConfig, resource: ResourceConfig) -> str:

@@ -22,7 +22,7 @@ annotation at definition time and accepts only the class itself.
 
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,9 +32,11 @@ import dagster as dg
 
 from rest_assets.dagster.checks import evaluate_checks
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY
+from rest_assets.dagster.partitions import run_partitions
 from rest_assets.dagster.resource_run import ResourceOutcome, SourceRun, execute, prepare
 from rest_assets.dagster.run_info import RunInfo
 from rest_assets.dagster.specs import ResourceSpec, StepSpec
+from rest_assets.dagster.state.cursors import internal_last
 from rest_assets.errors import RestAssetsError
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
@@ -80,7 +82,7 @@ def run_step(
     """The body of a step: the selected resources, then the selected checks on their own."""
     run = RunInfo.from_context(context)
     writer = getattr(context.resources, IO_MANAGER_KEY)
-    shared = SourceRun(step.source, plans, clients, writer, run)
+    shared = SourceRun(step.source, plans, clients, writer, run, step.keys)
     selected_keys = set(context.selected_asset_keys)
     checks = _selected_checks(context, step)
     resources = [r for r in step.resources if r.key in selected_keys]
@@ -101,12 +103,16 @@ def run_step(
             f"({swept_bytes / 2**20:,.1f} MiB) left by runs that were killed"
         )
     with frozen_heap():  # the collector stays off the heap while records stream (heap.py)
-        yield from _Scheduler(shared, resources, checks).run()
-    # checks selected without their asset (the UI's "Execute" on a check)
+        yield from _Scheduler(shared, resources, checks, context.add_asset_metadata).run()
+    # checks selected without their asset (the UI's "Execute" on a check): of the run's
+    # partitions, when it has some
+    partitions = run_partitions(list(run.partition_keys))
     for spec in step.resources:
         names = checks.get(spec.key, [])
         if names and spec.key not in selected_keys:
-            yield from evaluate_checks(step.source, spec.plan, spec.key, names, shared.database)
+            yield from evaluate_checks(
+                step.source, spec.plan, spec.key, names, shared.database, partitions
+            )
 
 
 def _selected_checks(
@@ -164,17 +170,28 @@ class _Task:
     children: list["_Task"] = field(default_factory=list)
 
 
+# Attaches metadata to an asset's materialization only (`context.add_asset_metadata`).
+AttachMetadata = Callable[..., None]
+
+
 class _Scheduler:
-    """Runs a step's resources on a bounded pool, children after their parents."""
+    """Runs a step's resources on a bounded pool, children after their parents.
+
+    A resource's metadata goes on its materialization through `attach` rather than on the
+    `MaterializeResult`: metadata of a result is also the step output's, and the run log
+    would show the same block twice (under STEP_OUTPUT and ASSET_MATERIALIZATION).
+    """
 
     def __init__(
         self,
         shared: SourceRun,
         resources: Sequence[ResourceSpec],
         checks: Mapping[dg.AssetKey, list[str]],
+        attach: AttachMetadata,
     ) -> None:
         self.shared = shared
         self.checks = checks
+        self.attach = attach
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.cancelled = threading.Event()
         by_key = {r.key: _Task(r) for r in resources}
@@ -248,10 +265,11 @@ class _Scheduler:
             # the data is committed: a failing hook must not fail the resource (and so hold
             # back the cursor recorded with this materialization)
             try:
-                metadata.update(hook(outcome.result))
+                metadata = internal_last({**metadata, **hook(outcome.result)})
             except Exception as exc:
                 self.shared.run.warning(f"after loading {outcome.result.table_name}: {exc}")
-        yield dg.MaterializeResult(asset_key=task.spec.key, metadata=metadata)
+        self.attach(metadata, asset_key=task.spec.key)
+        yield dg.MaterializeResult(asset_key=task.spec.key)
         yield from outcome.checks
         blocked = [
             c.check_name or ""

@@ -38,6 +38,11 @@ class FieldPath:
     segments: tuple[Segment, ...]
 
     @property
+    def is_flat(self) -> bool:
+        """Only names: the value sits in one flattened column of the parent's table."""
+        return all(isinstance(s, str) for s in self.segments)
+
+    @property
     def column(self) -> str:
         """The flattened column of a names-only path (`author.id` -> `author__id`)."""
         return "__".join(str(s) for s in self.segments)

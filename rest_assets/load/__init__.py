@@ -8,7 +8,7 @@ call the functions exported here and never open DuckDB themselves.
 - read: :func:`read_table`, :func:`table_exists`, :func:`read_parent_rows`,
   :func:`key_duplicates` / :func:`key_nulls` (primary-key checks),
   :func:`snapshot_to_parquet` (outputs), :func:`read_newest` (the load ledger),
-  :func:`demo_sample`;
+  :func:`loaded_tables` (child tables and partition rows after a load), :func:`demo_sample`;
 - stage: :class:`StagingArea`, :class:`StagedLoad`, :func:`new_load_id`, and
   :mod:`rest_assets.load.tempdirs` for a run's temporary directories.
 """
@@ -27,10 +27,14 @@ from rest_assets.load.reader import ParentTableError, ParentTableMissingError, r
 from rest_assets.load.reads import (
     KeyDuplicates,
     KeyNulls,
+    LoadedTables,
     RowScope,
+    TableFacts,
+    database_name,
     demo_sample,
     key_duplicates,
     key_nulls,
+    loaded_tables,
     read_table,
     snapshot_to_parquet,
     table_exists,
@@ -59,19 +63,23 @@ __all__ = [
     "LoadError",
     "LoadResult",
     "LoadSpec",
+    "LoadedTables",
     "ParentTableError",
     "ParentTableMissingError",
     "RowScope",
     "StagedLoad",
     "StagingArea",
+    "TableFacts",
     "WriteDisposition",
     "check_writable",
     "commit",
+    "database_name",
     "demo_sample",
     "format_table_name",
     "key_duplicates",
     "key_nulls",
     "ledger_key",
+    "loaded_tables",
     "new_load_id",
     "parse_table_name",
     "read_newest",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rest_assets.load.catalog import Catalog
-from rest_assets.load.columns import RESOURCE_COLUMN
+from rest_assets.load.columns import PARTITION_COLUMN, RESOURCE_COLUMN
 from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, connection
 from rest_assets.load.errors import LoadError
 from rest_assets.load.sql import quote_ident, quote_literal
@@ -98,6 +98,64 @@ def read_table(
         return found.catalog.con.execute(f"SELECT {cols} FROM {found.qualified}").df()
 
 
+# --------------------------------------------------------------------------- what a load left
+
+
+def database_name(database: PathOrStr) -> str:
+    """The catalog name DuckDB gives a database file: its file name up to the first dot
+    (`warehouse.duckdb` -> `warehouse`), as `current_database()` reports it."""
+    name = Path(database).name
+    return name.split(".", 1)[0] or name
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """One table as it is now: its name as created, ``(name, DuckDB type)`` columns, rows."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class LoadedTables:
+    """A root table's child tables and, for one partition, its row count, after a load.
+
+    ``database`` is the catalog name DuckDB gave the file; ``partition_rows`` is None when
+    no partition was asked for.
+    """
+
+    database: str
+    children: tuple[TableFacts, ...] = ()
+    partition_rows: int | None = None
+
+
+def loaded_tables(
+    database: PathOrStr,
+    schema: str,
+    table: str,
+    *,
+    partition: str | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> LoadedTables:
+    """The child tables of ``schema.table`` (lists of its records, at any depth), with their
+    columns and row counts, and the rows of ``partition`` (``_ra_partition``) in the root
+    table; empty when the file or the table does not exist."""
+    with _find_table(database, schema, table, lock_timeout=lock_timeout) as found:
+        if found is None:
+            return LoadedTables(database_name(database))
+        catalog = found.catalog
+        children = tuple(
+            TableFacts(name, tuple(catalog.columns(schema, name)), catalog.count(schema, name))
+            for name in sorted(catalog.child_tables(schema, found.name))
+        )
+        partition_rows = None
+        if partition is not None:
+            where, params = RowScope(partitions=(partition,)).where(found.present())
+            partition_rows = found.rows(where, params)
+        return LoadedTables(catalog.name, children, partition_rows)
+
+
 # --------------------------------------------------------------------------- key checks
 
 
@@ -110,6 +168,8 @@ class RowScope:
     resource: str | None = None
     active_column: str | None = None
     active_value: str | None = None
+    # the rows of these partitions only (a partitioned asset's checks judge the run's)
+    partitions: tuple[str, ...] | None = None
 
     def where(self, present: set[str]) -> tuple[str, list[Any]]:
         """An SQL condition (`` WHERE ...`` or empty) and its parameters."""
@@ -125,6 +185,14 @@ class RowScope:
             else:
                 conditions.append(f"{column} = CAST(? AS TIMESTAMPTZ)")
                 params.append(self.active_value)
+        if self.partitions is not None:
+            if PARTITION_COLUMN not in present or not self.partitions:
+                conditions.append("FALSE")  # no row was ever loaded for a partition
+            else:
+                conditions.append(
+                    f"{quote_ident(PARTITION_COLUMN)} IN ({', '.join('?' * len(self.partitions))})"
+                )
+                params.extend(self.partitions)
         return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
@@ -133,7 +201,8 @@ class KeyDuplicates:
     """Primary key values that appear in more than one row.
 
     ``absent`` lists key columns the table lacks; when there are any nothing is counted.
-    ``sample`` holds the most repeated keys: ``(key values, rows)``, most rows first.
+    ``sample`` holds the most repeated keys: ``(key values, rows)``, most rows first;
+    ``sample_partitions`` the partition of each (None when not counted by partition).
     """
 
     rows: int = 0
@@ -141,6 +210,7 @@ class KeyDuplicates:
     rows_with_duplicate_keys: int = 0
     sample: tuple[tuple[tuple[Any, ...], int], ...] = ()
     absent: tuple[str, ...] = ()
+    sample_partitions: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,9 +231,15 @@ def key_duplicates(
     *,
     sample_size: int = 5,
     scope: RowScope | None = None,
+    by_partition: bool = False,
 ) -> KeyDuplicates | None:
     """How often primary key values repeat in a table, among the rows of ``scope`` (None:
-    no such table)."""
+    no such table).
+
+    A partitioned table's key is unique within a partition, not across partitions: with
+    ``by_partition`` a key repeats only when it appears twice in one ``_ra_partition``
+    (``sample_partitions`` then names each sample's partition).
+    """
     keys = ", ".join(quote_ident(c) for c in key)
     with _find_table(database, schema, table) as found:
         if found is None:
@@ -172,16 +248,22 @@ def key_duplicates(
         if absent:
             return KeyDuplicates(absent=absent)
         con = found.catalog.con
-        where, params = (scope or RowScope()).where(found.present())
+        present = found.present()
+        where, params = (scope or RowScope()).where(present)
+        part = (
+            quote_ident(PARTITION_COLUMN)
+            if by_partition and PARTITION_COLUMN in present
+            else "NULL"
+        )
+        groups = (
+            f"SELECT {keys}, {part} AS __ra_part, count(*) AS n FROM {found.qualified}{where} "
+            "GROUP BY ALL HAVING count(*) > 1"
+        )
         counts = con.execute(
-            f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT {keys}, count(*) AS n "
-            f"FROM {found.qualified}{where} GROUP BY ALL HAVING count(*) > 1)",
-            params,
+            f"SELECT count(*), coalesce(sum(n), 0) FROM ({groups})", params
         ).fetchone()
         sample = con.execute(
-            f"SELECT {keys}, count(*) AS n FROM {found.qualified}{where} GROUP BY ALL "
-            f"HAVING count(*) > 1 ORDER BY n DESC, {keys} LIMIT {int(sample_size)}",
-            params,
+            f"{groups} ORDER BY n DESC, {keys}, __ra_part LIMIT {int(sample_size)}", params
         ).fetchall()
         rows = found.rows(where, params)
     repeated, involved = (int(v) for v in counts or (0, 0))
@@ -189,7 +271,8 @@ def key_duplicates(
         rows=rows,
         duplicate_keys=repeated,
         rows_with_duplicate_keys=involved,
-        sample=tuple((tuple(row[:-1]), int(row[-1])) for row in sample),
+        sample=tuple((tuple(row[:-2]), int(row[-1])) for row in sample),
+        sample_partitions=tuple(None if r[-2] is None else str(r[-2]) for r in sample),
     )
 
 
@@ -213,16 +296,15 @@ def key_nulls(
             return KeyNulls(absent=absent)
         where, params = (scope or RowScope()).where(found.present())
         row = found.catalog.con.execute(
-            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}) FROM "
-            f"{found.qualified}{where}",
+            f"SELECT {per_column}, count(*) FILTER (WHERE {any_null}), count(*) "
+            f"FROM {found.qualified}{where}",
             params,
         ).fetchone()
-        rows = found.rows(where, params)
     counts = tuple(int(v) for v in row or ())
     return KeyNulls(
-        rows=rows,
-        rows_with_null_key=counts[-1] if counts else 0,
-        per_column=tuple(zip(key, counts[:-1], strict=True)),
+        rows=counts[-1] if counts else 0,
+        rows_with_null_key=counts[-2] if counts else 0,
+        per_column=tuple(zip(key, counts[:-2], strict=True)),
     )
 
 

@@ -94,7 +94,10 @@ def test_dg_lists_and_checks_a_sources_file_component(tmp_path: Path) -> None:
     assets = {a["asset_key"]: a for a in found["assets"]}
     assert set(assets) == {"blog/posts", "blog/comments", "directory/users"}
     assert assets["blog/comments"]["dependency_keys"] == ["blog/posts"]
-    assert assets["blog/posts"]["source"].endswith("defs.yaml:1")
+    # an asset's code reference is its resource's line in sources.yml (Dagster adds defs.yaml
+    # after it)
+    line = DEMO_YAML.read_text().splitlines().index("      - name: posts") + 1
+    assert assets["blog/posts"]["source"].endswith(f"defs/api/sources.yml:{line}")
     checks = {c["key"] for c in found["asset_checks"]}
     assert "blog/posts:primary_key_unique" in checks
     assert [r["name"] for r in found["resources"]] == ["io_manager", "duckdb"]

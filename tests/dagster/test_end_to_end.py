@@ -78,7 +78,7 @@ def test_demo_project_lands_in_duckdb_with_lineage_and_metadata(
     expected_comments = sum(len(make_comments(i)) for i in range(1, 251))
     posts = _latest(instance, POSTS)
     assert posts["dagster/row_count"] == 250
-    assert posts["dagster/table_name"] == "raw_blog.posts"
+    assert posts["dagster/table_name"] == "warehouse.raw_blog.posts"
     assert posts["pages"] == 5
     assert posts["requests"] == 5
     columns = {c.name: c.type for c in posts["dagster/column_schema"].columns}
@@ -88,7 +88,7 @@ def test_demo_project_lands_in_duckdb_with_lineage_and_metadata(
     assert comments["requests"] == 250
     users = _latest(instance, USERS)
     assert users["dagster/row_count"] == 40
-    assert users["dagster/table_name"] == "raw_directory.users"
+    assert users["dagster/table_name"] == "warehouse.raw_directory.users"
 
     assert _count(db, "raw_blog.posts") == 250
     assert _count(db, "raw_blog.comments") == expected_comments

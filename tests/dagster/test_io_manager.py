@@ -13,6 +13,7 @@ import pytest
 
 from rest_assets.dagster.io_manager import DuckDBIOManager, StagedTable, table_for_key
 from rest_assets.load import LoadSpec, StagedLoad, StagingArea, commit
+from tests.support.metadata import child_figures
 
 UPSTREAM = dg.AssetKey(["blog", "posts"])
 
@@ -79,9 +80,9 @@ def test_staged_table_is_committed_with_metadata(
     assert result.success
     meta = _metadata(instance, UPSTREAM)
     assert meta["dagster/row_count"] == 2
-    assert meta["dagster/table_name"] == "raw_blog.posts"
+    assert meta["dagster/table_name"] == "warehouse.raw_blog.posts"
     assert meta["rows_written"] == 2
-    assert meta["child_tables"] == {"posts__tags": 2}
+    assert child_figures(meta, "rows_written") == {"posts__tags": 2}
     assert (meta["pages"], meta["requests"], meta["cursor"]) == (2, 3, "2024-01-01")
     schema = meta["dagster/column_schema"]
     assert isinstance(schema, dg.TableSchema)
@@ -164,14 +165,14 @@ def test_downstream_dataframe_assets(
     )
     assert result.success
     meta = _metadata(instance, authors.key)
-    assert meta["dagster/table_name"] == "analytics.authors"
+    assert meta["dagster/table_name"] == "warehouse.analytics.authors"
     assert meta["dagster/row_count"] == 2 and meta["rows_written"] == 2
     assert [c.name for c in meta["dagster/column_schema"].columns] == ["author", "n"]
     assert _rows(database, "SELECT author, n FROM analytics.authors ORDER BY author") == [
         ("ann", 2),
         ("bob", 1),
     ]
-    assert _metadata(instance, top_author.key)["dagster/table_name"] == "main.top_author"
+    assert _metadata(instance, top_author.key)["dagster/table_name"] == "warehouse.main.top_author"
     assert _rows(database, "SELECT author, n FROM main.top_author") == [("ann", 2)]
 
     # replacing again swaps the rows instead of adding to them

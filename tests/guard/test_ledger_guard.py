@@ -111,7 +111,8 @@ def test_a_commit_dagster_missed_is_recorded_and_not_loaded_twice(
         raise RuntimeError("process died after the DuckDB commit")
 
     with monkeypatch.context() as patch:
-        patch.setattr(resource_run, "table_metadata", die)
+        # the metadata is made right after the commit: dying there is dying after COMMIT
+        patch.setattr(resource_run, "resource_materialization", die)
         assert not _run(server.url, db, instance).success
     assert _ids(db) == list(range(1, 16))  # the data landed ...
     assert _cursor(instance) == before  # ... but Dagster's cursor did not move

@@ -132,7 +132,7 @@ def test_parent_keys_appear_as_partitions_after_the_parent_lands(
     api.add(1, 2, 3, tag="t")
     assert run(defs, instance, selection=[KEY]).success
     assert instance.get_dynamic_partitions(name) == ["1", "2", "3"]
-    assert latest_meta(instance, KEY)["partitions_added"] == 3
+    assert latest_meta(instance, KEY)["partitions_added"] == {"shop/events": 3}
 
     api.clear()
     assert run(defs, instance, selection=[EVENTS], partition_key="2").success

@@ -125,7 +125,7 @@ def test_output_posts_upstream_rows_in_batches_with_lineage(
     assert meta["batches"] == 7
     assert meta["requests"] == 7
     assert meta["retries"] == 0
-    assert meta["source_table"] == "raw_blog.posts"
+    assert meta["source_table"] == "w.raw_blog.posts"  # database.schema.table
 
 
 def test_rerun_sends_identical_batches_that_the_api_deduplicates(

@@ -15,6 +15,7 @@ from rel_support import latest, materialize, sql
 from rest_assets import DuckDBIOManager, asset_key, build_definitions, rest_api_assets
 from rest_assets.demo.server import LocalAPI, Request, Response
 from rest_assets.errors import ConfigError
+from tests.support.metadata import child_figures
 
 ITEMS = asset_key("shop", "items")
 
@@ -195,7 +196,7 @@ def test_nested_lists_become_linked_child_tables_up_to_max_table_nesting(
     api.pages = [ORDERS]
     db = tmp_path / "full.duckdb"
     assert materialize(rest_api_assets(_source(api), name="shop"), instance, db).success
-    assert latest(instance, ITEMS)["child_tables"] == {
+    assert child_figures(latest(instance, ITEMS), "rows_written") == {
         "items__lines": 3,
         "items__lines__discounts": 3,
     }
@@ -212,7 +213,7 @@ def test_nested_lists_become_linked_child_tables_up_to_max_table_nesting(
     assert materialize(
         rest_api_assets(_source(api, max_table_nesting=1), name="shop"), instance, db
     ).success
-    assert latest(instance, ITEMS)["child_tables"] == {"items__lines": 3}
+    assert child_figures(latest(instance, ITEMS), "rows_written") == {"items__lines": 3}
     discounts = sql(db, "SELECT sku, discounts FROM raw_shop.items__lines ORDER BY sku")
     assert discounts[0] == ("a", '[{"code":"X"}]')
 
@@ -220,7 +221,7 @@ def test_nested_lists_become_linked_child_tables_up_to_max_table_nesting(
     assert materialize(
         rest_api_assets(_source(api, nested_as_json=True), name="shop"), instance, db
     ).success
-    assert latest(instance, ITEMS)["child_tables"] == {}
+    assert child_figures(latest(instance, ITEMS), "rows_written") == {}
     tables = {r[0] for r in sql(db, "SELECT table_name FROM information_schema.tables")}
     assert tables == {"items"}
     assert sql(db, "SELECT json_extract(lines, '$[0].sku') FROM raw_shop.items WHERE id = 2") == [
@@ -298,4 +299,4 @@ def test_hostile_names_cannot_inject_sql_end_to_end(
     parts = sql(db, f'SELECT part, "select", {included} FROM "{schema}"."order" ORDER BY 1')
     assert parts == [("t1-p1", 1, 1), ("t1-p2", 2, 1), ("t2-p1", 1, 2), ("t2-p2", 2, 2)]
     meta = latest(instance, parent_key)
-    assert meta["dagster/table_name"] == '"raw ""odd"".schema"."it""ems; DROP TABLE canary; --"'
+    assert meta["dagster/table_name"] == 'w."raw ""odd"".schema"."it""ems; DROP TABLE canary; --"'

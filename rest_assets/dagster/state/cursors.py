@@ -1,32 +1,47 @@
 """Cursor state in Dagster: written with the materialization, rewound with observations.
 
-An incremental asset's cursor is the JSON metadata entry `rest_assets/cursor` of its
-materialization (written by the IO manager together with the data, so it moves only when the
-load commits) and a readable `cursor` text entry for the UI. `rest-assets cursor set|reset`
-records an `AssetObservation` carrying the same entry, so the asset's history shows who moved
-it. The state a run starts from is the newer of the latest materialization and the latest
-cursor observation; for a partition, both are read with the partition filter.
-Window partitions also record their bounds under `rest_assets/window`. An incremental child
-keeps one cursor per parent key under `rest_assets/parent_cursors`.
+An incremental asset's cursor is the JSON metadata entry `rest_assets/internal/cursor_state`
+of its materialization (written together with the data, so it moves only when the load
+commits); the UI shows the readable entries `cursor` (where the next run starts) and
+`cursor_range` (what this run loaded). `rest-assets cursor set|reset` records an
+`AssetObservation` carrying the same entries and `previous_cursor`, so the asset's history
+shows who moved it from where. The state a run starts from is the newer of the latest
+materialization and the latest cursor observation; for a partition, both are read with the
+partition filter. Window partitions also record their bounds under
+`rest_assets/internal/window_state`, an incremental child one cursor per parent key under
+`rest_assets/internal/parent_cursors`.
+
+Dagster's UI has no way to hide a metadata entry (it hides only a fixed list of other
+integrations' keys), so the state entries are named as internal and written last, after the
+readable ones. Names written by earlier versions (`rest_assets/cursor`, ...) are still read.
 """
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
 from rest_assets.dagster.metadata import raw_value
-from rest_assets.extract.incremental import CursorState, IncrementalSpec
+from rest_assets.extract.incremental import CursorState, IncrementalSpec, compare
 from rest_assets.extract.parent_cursors import ParentCursors
 
-CURSOR_KEY = "rest_assets/cursor"
-WINDOW_KEY = "rest_assets/window"
+CURSOR_KEY = "rest_assets/internal/cursor_state"
+WINDOW_KEY = "rest_assets/internal/window_state"
 ACTION_KEY = "rest_assets/cursor_action"
 # A child's cursors, one per parent key (rest_assets.extract.parent_cursors).
-PARENT_CURSORS_KEY = "rest_assets/parent_cursors"
+PARENT_CURSORS_KEY = "rest_assets/internal/parent_cursors"
+# The state entries, written after every readable entry of a materialization.
+INTERNAL_KEYS = (CURSOR_KEY, WINDOW_KEY, PARENT_CURSORS_KEY)
+# What each was called before (still read, so existing cursors keep working).
+_LEGACY_KEYS = {
+    CURSOR_KEY: "rest_assets/cursor",
+    WINDOW_KEY: "rest_assets/window",
+    PARENT_CURSORS_KEY: "rest_assets/parent_cursors",
+}
 # Observations without a cursor (other tools may record some) are skipped; look this far back.
 _OBSERVATIONS_SCANNED = 50
 
@@ -44,10 +59,20 @@ class StoredCursor:
 
 
 def _json(metadata: Any, key: str) -> tuple[bool, Any]:
-    value = metadata.get(key) if metadata else None
+    if not metadata:
+        return False, None
+    value = metadata.get(key)
+    if value is None and key in _LEGACY_KEYS:
+        value = metadata.get(_LEGACY_KEYS[key])
     if value is None:
         return False, None
     return True, raw_value(value)
+
+
+def internal_last(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """`metadata` with the state entries moved after every readable one."""
+    readable = {k: v for k, v in metadata.items() if k not in INTERNAL_KEYS}
+    return {**readable, **{k: metadata[k] for k in INTERNAL_KEYS if k in metadata}}
 
 
 def read_cursor(
@@ -104,13 +129,22 @@ def read_window(
     return None
 
 
-def cursor_metadata(state: CursorState | None) -> dict[str, Any]:
-    """Metadata entries that carry a cursor in a materialization or an observation."""
-    data = state.to_json() if state is not None else {"last_value": None, "boundary_keys": []}
+INITIAL = "(initial value)"
+
+
+def cursor_text(state: CursorState | None) -> str:
+    """A cursor as the UI shows it: its last value, or `(initial value)`."""
     text = "" if state is None else str(state.last_value)
+    return text or INITIAL
+
+
+def cursor_metadata(state: CursorState | None) -> dict[str, Any]:
+    """Metadata entries that carry a cursor in a materialization or an observation: the
+    readable `cursor`, then the state."""
+    data = state.to_json() if state is not None else {"last_value": None, "boundary_keys": []}
     return {
+        "cursor": dg.MetadataValue.text(cursor_text(state)),
         CURSOR_KEY: dg.MetadataValue.json(data),
-        "cursor": dg.MetadataValue.text(text or "(initial value)"),
     }
 
 
@@ -121,12 +155,18 @@ def record_cursor(
     action: str,
     partition: str | None = None,
 ) -> None:
-    """Record a cursor move made outside a run as an observation (who, what, which value)."""
-    metadata = {
-        **cursor_metadata(state),
-        ACTION_KEY: dg.MetadataValue.text(action),
-        "rest_assets/cursor_by": dg.MetadataValue.text(_user()),
-    }
+    """Record a cursor move made outside a run as an observation (who, what, which value,
+    and the value it replaces)."""
+    previous = read_cursor(instance, key, partition)
+    entries = cursor_metadata(state)
+    metadata = internal_last(
+        {
+            **entries,
+            "previous_cursor": dg.MetadataValue.text(cursor_text(previous.state)),
+            ACTION_KEY: dg.MetadataValue.text(action),
+            "rest_assets/cursor_by": dg.MetadataValue.text(_user()),
+        }
+    )
     instance.report_runless_asset_event(
         dg.AssetObservation(asset_key=key, partition=partition, metadata=metadata)
     )
@@ -159,10 +199,44 @@ def read_parent_cursors(
 
 
 def parent_cursors_metadata(cursors: ParentCursors) -> dict[str, Any]:
-    """Materialization entries of a child's per-parent cursors (the base as its `cursor`)."""
+    """Materialization entries of a child's per-parent cursors: readable `cursor_range`,
+    `cursor` (a summary) and `records_new`, then the state (the base as its cursor)."""
     data = cursors.to_json()
-    out = cursor_metadata(cursors.base)
-    out[PARENT_CURSORS_KEY] = dg.MetadataValue.json(data)
-    out["cursor"] = dg.MetadataValue.text(cursors.summary(data))
-    out["records_new"] = dg.MetadataValue.int(cursors.kept)
-    return out
+    state = cursor_metadata(cursors.base)
+    return {
+        "cursor_range": dg.MetadataValue.text(parent_cursor_range(cursors)),
+        "cursor": dg.MetadataValue.text(cursors.summary(data)),
+        "records_new": dg.MetadataValue.int(cursors.kept),
+        CURSOR_KEY: state[CURSOR_KEY],
+        PARENT_CURSORS_KEY: dg.MetadataValue.json(data),
+    }
+
+
+def cursor_range(start: Any, end: Any) -> str:
+    """What a run loaded, as `start -> end` (`end` None: nothing new in range)."""
+    shown = "(initial value)" if start is None else str(start)
+    return f"{shown} -> {'(no new records)' if end is None else end}"
+
+
+def parent_cursor_range(cursors: ParentCursors) -> str:
+    """The range an incremental child loaded over all its parents: the earliest start ->
+    the newest value, and how many parents."""
+    trackers = list(cursors.trackers.values())
+    if not trackers:
+        return "no parent rows in this run"
+    sign = cursors.spec.sign
+    starts = [t.start for t in trackers if t.start is not None]
+    ends = [t.last_value for t in trackers if t.last_value is not None]
+    start = _extreme(starts, -sign)
+    end = _extreme(ends, sign)
+    count = len(trackers)
+    return f"{cursor_range(start, end)} over {count} parent{'' if count == 1 else 's'}"
+
+
+def _extreme(values: list[Any], sign: int) -> Any:
+    """The largest value (sign 1) or the smallest (sign -1), compared as cursors are."""
+    best = None
+    for value in values:
+        if best is None or compare(value, best) * sign > 0:
+            best = value
+    return best

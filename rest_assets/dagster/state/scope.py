@@ -18,12 +18,19 @@ from typing import Any
 import dagster as dg
 
 from rest_assets.config.models import PartitionsConfig, SourceConfig
-from rest_assets.dagster.naming import schema_name
-from rest_assets.dagster.partitions import dynamic_name, parent_keys, partition_kind
+from rest_assets.dagster.naming import asset_key, schema_name
+from rest_assets.dagster.partitions import (
+    dynamic_name,
+    parent_keys,
+    partition_kind,
+    partition_label,
+    run_partitions,
+)
 from rest_assets.dagster.run_info import RunInfo
 from rest_assets.dagster.state.cursors import (
     WINDOW_KEY,
     cursor_metadata,
+    cursor_range,
     parent_cursors_metadata,
     read_cursor,
     read_parent_cursors,
@@ -66,30 +73,39 @@ class RunScope:
     # `incremental.window`: the (start, end) windows this run fetches one after another
     windows: Iterable[tuple[Any, Any]] | None = None
     window_count: int | None = None
+    # the `_ra_partition` values of the run (None: the asset is not partitioned, or the run
+    # has no partition): what its checks judge
+    partitions: list[str] | None = None
 
     def cursor_metadata(self) -> dict[str, Any]:
-        """The cursor entries of the materialization (empty for non-incremental resources)."""
+        """The cursor entries of the materialization (empty for non-incremental resources):
+        `cursor_range` (what this run loaded), `cursor` (where the next run starts),
+        `windows`, then the state entries."""
         if self.parent_cursors is not None:
             return parent_cursors_metadata(self.parent_cursors)
-        if self.tracker is None:
+        tracker = self.tracker
+        if tracker is None:
             return {}
-        if self.window_count is not None:
-            out = cursor_metadata(self.tracker.state())
-            out["windows"] = dg.MetadataValue.int(self.window_count)
-            return out
-        if self.window is None:
-            return cursor_metadata(self.tracker.state())
-        bounds = dict(self.window_bounds)
+        readable: dict[str, Any] = {}
         if self.window == "rerun":
             # re-running an old window leaves the asset's cursor where it is
-            out = cursor_metadata(self.global_state)
+            bounds = dict(self.window_bounds)
+            readable["cursor_range"] = cursor_range(bounds.get("start"), bounds.get("end"))
+            state = cursor_metadata(self.global_state)
         else:
-            out = cursor_metadata(self.tracker.state())
-            bounds["end"] = self.tracker.last_value
-            bounds["end_keys"] = list(self.tracker.keys_at_last)
-        out[WINDOW_KEY] = dg.MetadataValue.json(bounds)
-        out["window"] = dg.MetadataValue.text(f"{bounds.get('start')} .. {bounds.get('end')}")
-        return out
+            readable["cursor_range"] = cursor_range(tracker.start, tracker.last_value)
+            state = cursor_metadata(tracker.state())
+        readable["cursor"] = state.pop("cursor")
+        if self.window_count is not None:
+            readable["windows"] = dg.MetadataValue.int(self.window_count)
+        if self.window == "new":
+            bounds = dict(self.window_bounds)
+            bounds["end"] = tracker.last_value
+            bounds["end_keys"] = list(tracker.keys_at_last)
+            state[WINDOW_KEY] = dg.MetadataValue.json(bounds)
+        elif self.window == "rerun":
+            state[WINDOW_KEY] = dg.MetadataValue.json(dict(self.window_bounds))
+        return {**readable, **state}
 
 
 def run_scope(
@@ -99,8 +115,12 @@ def run_scope(
     plan: ResourcePlan,
     plans: Mapping[str, ResourcePlan],
     database: str,
+    asset_keys: Mapping[str, dg.AssetKey] | None = None,
 ) -> RunScope:
-    """Work out cursor, placeholders and partition scope of this run from the instance."""
+    """Work out cursor, placeholders and partition scope of this run from the instance.
+
+    `asset_keys` are the asset keys of the source's resources by name (for metadata naming them).
+    """
     resource = plan.resource
     spec = IncrementalSpec.for_endpoint(resource.endpoint, plan.where, resource.primary_key)
     kind = partition_kind(resource)
@@ -111,12 +131,13 @@ def run_scope(
     keys: list[str] = []
     if kind is not None:
         keys = list(run.partition_keys)
-        label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+        label = partition_label(keys)
         scope.partition_key = label
+        scope.partitions = run_partitions(keys)
         scope.values["partition.key"] = label
         if disposition == "replace" or (kind == "windows" and disposition == "append"):
             scope.write_disposition = "replace"
-            scope.replace_partitions = list(dict.fromkeys([*keys, label]))
+            scope.replace_partitions = run_partitions(keys)
     if kind == "time":
         assert resource.partitions is not None and run.time_window is not None
         scope.values["partition.start"] = _format(run.time_window.start, resource.partitions)
@@ -129,7 +150,7 @@ def run_scope(
             raise ConfigError(
                 f"{plan.where}: a run of a partition_by_parent asset takes one partition key"
             )
-    scope.after_commit = _parent_key_hook(instance, source, plan, plans, database)
+    scope.after_commit = _parent_key_hook(instance, source, plan, plans, database, asset_keys or {})
     if spec is None:
         return scope
     if kind == "windows":
@@ -195,9 +216,11 @@ def _parent_key_hook(
     plan: ResourcePlan,
     plans: Mapping[str, ResourcePlan],
     database: str,
+    keys: Mapping[str, dg.AssetKey],
 ) -> AfterCommit | None:
     """After a parent's load: add its new keys to the partitions of children partitioned by
-    them (`partition_by_parent`), so keys appear only for rows that landed."""
+    them (`partition_by_parent`), so keys appear only for rows that landed. Metadata
+    `partitions_added` counts the new partitions of each child, by the child's asset key."""
     children = [
         p for p in plans.values() if p.parent == plan.name and p.resource.partition_by_parent
     ]
@@ -205,7 +228,7 @@ def _parent_key_hook(
         return None
 
     def add_keys(result: LoadResult) -> Mapping[str, Any]:
-        added = 0
+        added: dict[str, int] = {}
         for child in children:
             name = dynamic_name(source, child.resource)
             values = parent_keys(database, schema_name(source), result.table, child, source.naming)
@@ -213,8 +236,9 @@ def _parent_key_hook(
             new = [v for v in values if v not in existing]
             if new:
                 instance.add_dynamic_partitions(name, new)
-                added += len(new)
-        return {"partitions_added": added}
+            key = keys.get(child.name) or asset_key(source, child.name)
+            added[key.to_user_string()] = len(new)
+        return {"partitions_added": dg.MetadataValue.json(added)}
 
     return add_keys
 
