@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from rest_assets import heap
 from rest_assets.cli import cursor, demo, validate
 from rest_assets.cli.materialize import materialize, print_rows
+from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
 from rest_assets.errors import RestAssetsError
 from rest_assets.wizard import register_commands
 
@@ -21,6 +22,7 @@ from rest_assets.wizard import register_commands
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rest-assets` console script."""
     heap.tune_command_process()  # this process is ours: see rest_assets.heap
+    show_dagster_warnings_once()
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -20,6 +20,7 @@ from dagster_duckdb import DuckDBResource
 from rest_assets.config.load import load_project, parse_project, source_from_dict
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
+from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
 from rest_assets.dagster.naming import check_collisions
 from rest_assets.dagster.outputs import output_assets_for
@@ -46,7 +47,10 @@ def build_definitions(
     (see `RestAssetsTranslator`). Runs execute in one process unless the project sets
     `executor: multiprocess`: the resources of a source already run concurrently inside
     its step, and a process per step would add a Dagster start-up to every source.
+    Dagster's beta and preview warnings print once per process from then on (see
+    `rest_assets.dagster.dagster_warnings`).
     """
+    show_dagster_warnings_once()
     if isinstance(config, str | Path):
         project = load_project(config)
         base_dir = Path(config).resolve().parent
@@ -97,6 +101,7 @@ def rest_api_assets(
             resources={"io_manager": DuckDBIOManager(database="warehouse.duckdb")},
         )
     """
+    show_dagster_warnings_once()
     source = config if isinstance(config, SourceConfig) else source_from_dict(config, name)
     return _SourceAssets(
         source, f"source({source.name})", translator or RestAssetsTranslator()
