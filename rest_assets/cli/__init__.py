@@ -1,7 +1,8 @@
 """`rest-assets`: validate a config, materialize its assets through Dagster, run the demo.
 
 One module per command group: `validate`, `materialize` (and its job: `jobs`, `runs`),
-`cursor`, `demo`, `home` (the Dagster home), and the wizard's `inspect` / `init` / `add`.
+`cursor`, `demo`, `dbt_sources`, `home` (the Dagster home), and the wizard's `inspect` /
+`init` / `add`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from rest_assets import heap
-from rest_assets.cli import cursor, demo, validate
+from rest_assets.cli import cursor, dbt_sources, demo, validate
 from rest_assets.cli.materialize import materialize, print_rows
 from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
 from rest_assets.errors import RestAssetsError
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.register(sub)
     register_commands(sub)
     cursor.register(sub)
+    dbt_sources.register(sub)
     return parser
 
 

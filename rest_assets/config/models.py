@@ -225,6 +225,9 @@ class ColumnConfig(_Strict):
     data_type: str | None = None
     nullable: bool = True
     primary_key: bool = False
+    description: str | None = Field(
+        default=None, description="What the column holds (for the dbt sources rest-assets writes)."
+    )
 
 
 class ProcessingStep(_Strict):

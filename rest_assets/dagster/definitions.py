@@ -51,14 +51,8 @@ def build_definitions(
     `rest_assets.dagster.dagster_warnings`).
     """
     show_dagster_warnings_once()
-    if isinstance(config, str | Path):
-        project = load_project(config)
-        base_dir = Path(config).resolve().parent
-    elif isinstance(config, ProjectConfig):
-        project, base_dir = config, Path.cwd()
-    else:
-        project, base_dir = parse_project(config), Path.cwd()
-    db_path = str(_database_path(database, base_dir))
+    project, base_dir = project_config(config)
+    db_path = str(database_path(database, base_dir))
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
     sensors: list[dg.SensorDefinition] = []
@@ -121,6 +115,20 @@ class _SourceAssets:
         ]
 
 
-def _database_path(database: str | Path | None, base_dir: Path) -> Path:
+def project_config(
+    config: str | Path | Mapping[str, Any] | ProjectConfig,
+) -> tuple[ProjectConfig, Path]:
+    """The project of a `sources.yml` (path), a dict or a model, and the folder it is in
+    (the working directory for dicts and models)."""
+    if isinstance(config, str | Path):
+        return load_project(config), Path(config).resolve().parent
+    if isinstance(config, ProjectConfig):
+        return config, Path.cwd()
+    return parse_project(config), Path.cwd()
+
+
+def database_path(database: str | Path | None, base_dir: Path) -> Path:
+    """The DuckDB file: `database`, else `$REST_ASSETS_DATABASE`, else warehouse.duckdb in
+    `base_dir`."""
     chosen = database or os.environ.get("REST_ASSETS_DATABASE") or base_dir / DEFAULT_DATABASE
     return Path(chosen).expanduser().resolve()
