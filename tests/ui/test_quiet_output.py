@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -19,7 +18,6 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +25,10 @@ import dagster as dg
 import pytest
 import yaml
 
+from tests.support.quiet import assert_quiet
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-# What must never reach a user's terminal, and the Dagster text that prints it.
-NOISE = {
-    "telemetry banner": "Telemetry:",
-    "welcome prompt": "Welcome to Dagster!",
-    "missing dagster.yaml": "No dagster instance configuration file",
-    "dagster dev supersession": "is superseded",
-}
-
-
-def assert_quiet(output: str, what: str) -> None:
-    """No noise string in `output`, and no Dagster beta/preview warning printed twice."""
-    for name, text in NOISE.items():
-        assert text not in output, f"{what} printed the {name} ({text!r}):\n{output[-3000:]}"
-    repeated = {
-        message: count
-        for message, count in Counter(re.findall(r"(?:Beta|Preview)Warning: (.*)", output)).items()
-        if count > 1
-    }
-    assert not repeated, f"{what} repeated Dagster warnings: {repeated}"
 
 
 def assert_home_settings(home: Path) -> None:
