@@ -220,13 +220,13 @@ class EndpointConfig(_Strict):
 
 
 class ColumnConfig(_Strict):
-    """An explicit column: its type and whether it may be null."""
+    """An explicit column: its type, whether it may be null, and what it holds."""
 
     data_type: str | None = None
     nullable: bool = True
     primary_key: bool = False
     description: str | None = Field(
-        default=None, description="What the column holds (for the dbt sources rest-assets writes)."
+        default=None, description="What the column holds; shown in the Dagster UI's schema."
     )
 
 

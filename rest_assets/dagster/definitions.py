@@ -44,18 +44,24 @@ def build_definitions(
 
     The DuckDB file defaults to `$REST_ASSETS_DATABASE`, else `warehouse.duckdb` beside the
     config file (or in the working directory for dicts). `translator` shapes each asset spec
-    (see `RestAssetsTranslator`). Runs execute in one process unless the project sets
-    `executor: multiprocess`: the resources of a source already run concurrently inside
-    its step, and a process per step would add a Dagster start-up to every source.
-    Dagster's beta and preview warnings print once per process from then on (see
-    `rest_assets.dagster.dagster_warnings`).
+    (see `RestAssetsTranslator`). Dagster's beta and preview warnings print once per
+    process from then on (`rest_assets.dagster.dagster_warnings`). Runs execute in one
+    process unless the project sets `executor: multiprocess`: the resources of a source
+    already run concurrently inside its step, and a process per step would add a Dagster
+    start-up to every source.
     """
-    show_dagster_warnings_once()
-    project, base_dir = project_config(config)
+    if isinstance(config, str | Path):
+        project = load_project(config)
+        base_dir = Path(config).resolve().parent
+    elif isinstance(config, ProjectConfig):
+        project, base_dir = config, Path.cwd()
+    else:
+        project, base_dir = parse_project(config), Path.cwd()
     db_path = str(database_path(database, base_dir))
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
     sensors: list[dg.SensorDefinition] = []
+    show_dagster_warnings_once()  # from here on, each Dagster beta warning prints once
     for index, source in enumerate(project.sources):
         if not source.enabled:
             continue
@@ -119,7 +125,7 @@ def project_config(
     config: str | Path | Mapping[str, Any] | ProjectConfig,
 ) -> tuple[ProjectConfig, Path]:
     """The project of a `sources.yml` (path), a dict or a model, and the folder it is in
-    (the working directory for dicts and models)."""
+    (the working directory for dicts and models), as `build_definitions` reads them."""
     if isinstance(config, str | Path):
         return load_project(config), Path(config).resolve().parent
     if isinstance(config, ProjectConfig):
