@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -155,8 +156,11 @@ class _DevTools:
         deadline = time.monotonic() + self._timeout
         while True:
             while b"\0" not in self._buffer:
-                if time.monotonic() > deadline or self.process.poll() is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
                     raise RuntimeError(f"chromium did not answer {method}")
+                if not select.select([self._from_browser], [], [], min(left, 1.0))[0]:
+                    continue
                 chunk = os.read(self._from_browser, 1 << 16)
                 if not chunk:
                     raise RuntimeError(f"chromium closed its pipe during {method}")

@@ -35,6 +35,7 @@ import dagster as dg
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
 from pydantic import BaseModel, Field
 
+from rest_assets.config.models import NAME_PATTERN
 from rest_assets.dagster.definitions import build_definitions
 from rest_assets.dagster.naming import asset_name
 from rest_assets.dagster.translator import ResourceAssetData, RestAssetsTranslator
@@ -81,7 +82,9 @@ class RestApiScaffolder(dg.Scaffolder[RestApiScaffoldParams]):
 
 def starter_sources(name: str, base_url: str | None = None) -> str:
     """A small working sources.yml for a new component: posts and their comments."""
-    source = asset_name(name).lstrip("_") or "api"
+    source = asset_name(name).strip("_") or "api"
+    if not NAME_PATTERN.match(source):  # a source name may not start with a digit
+        source = f"api_{source}"
     variable = f"{source.upper()}_BASE_URL"
     url = base_url or f"${{{variable}:-https://jsonplaceholder.typicode.com/}}"
     return f"""\
