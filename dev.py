@@ -56,8 +56,9 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2
     ensure_venv()
+    # run history of `demo` / `ui`; rest-assets sets the home up (its dagster.yaml turns
+    # Dagster's telemetry and the UI's first-visit dialog off, see README "The Dagster home")
     home = os.environ.get("DAGSTER_HOME") or str(ROOT / ".dagster_home")
-    Path(home).mkdir(parents=True, exist_ok=True)
     if command == "demo":
         return run([str(BIN / "rest-assets"), "demo", *rest], {"DAGSTER_HOME": home})
     if command == "test":

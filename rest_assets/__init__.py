@@ -8,6 +8,8 @@ Public API:
 - `RestAssetsTranslator`, `ResourceAssetData`: shape asset keys, groups, tags, automation;
 - `DuckDBIOManager`: the IO manager that writes them (replace, append, merge);
 - `RestApiComponent`: the same config as a Dagster component in a `dg` project;
+- `dbt_sources(config, database=None, translator=None)`: a dbt `sources.yml` for the tables
+  (`DbtSources.to_yaml()`), keyed so dagster-dbt's default translator finds our assets;
 - `RestClient`: the HTTP engine alone, for a plain Python asset (`client.paginate(...)`);
 - `register_paginator`, `register_auth`: plug in custom classes by name;
 - the config models (`ProjectConfig`, `SourceConfig`, `ResourceConfig`, ...).
@@ -23,6 +25,7 @@ from rest_assets.config.models import (
     SourceConfig,
 )
 from rest_assets.dagster import (
+    DbtSources,
     DuckDBIOManager,
     ResourceAssetData,
     RestApiComponent,
@@ -30,6 +33,7 @@ from rest_assets.dagster import (
     SourceStepError,
     asset_key,
     build_definitions,
+    dbt_sources,
     rest_api_assets,
 )
 from rest_assets.errors import (
@@ -46,6 +50,7 @@ from rest_assets.http.paginators import register_paginator
 __all__ = [
     "ClientConfig",
     "ConfigError",
+    "DbtSources",
     "DuckDBIOManager",
     "EndpointConfig",
     "HTTPStatusError",
@@ -63,6 +68,7 @@ __all__ = [
     "SourceStepError",
     "asset_key",
     "build_definitions",
+    "dbt_sources",
     "load_project",
     "parse_project",
     "register_auth",

@@ -1,7 +1,8 @@
 """`rest-assets`: validate a config, materialize its assets through Dagster, run the demo.
 
 One module per command group: `validate`, `materialize` (and its job: `jobs`, `runs`),
-`cursor`, `demo`, `home` (the Dagster home), and the wizard's `inspect` / `init` / `add`.
+`cursor`, `demo`, `dbt_sources`, `home` (the Dagster home), and the wizard's `inspect` /
+`init` / `add`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from rest_assets import heap
-from rest_assets.cli import cursor, demo, validate
+from rest_assets.cli import cursor, dbt_sources, demo, validate
 from rest_assets.cli.materialize import materialize, print_rows
+from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
 from rest_assets.errors import RestAssetsError
 from rest_assets.wizard import register_commands
 
@@ -21,6 +23,7 @@ from rest_assets.wizard import register_commands
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `rest-assets` console script."""
     heap.tune_command_process()  # this process is ours: see rest_assets.heap
+    show_dagster_warnings_once()
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -75,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.register(sub)
     register_commands(sub)
     cursor.register(sub)
+    dbt_sources.register(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rest_assets.cli.home import prepare_home
 from rest_assets.cli.materialize import materialize, print_rows
 from rest_assets.demo.api import DemoAPI
 from rest_assets.load import demo_sample
@@ -33,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ["DEMO_API_URL"] = api.url
         os.environ["DEMO_API_TOKEN"] = api.token
         database = str(Path(args.database).resolve())
+        # the run history lives beside the database (not beside the bundled config, which is
+        # inside the installed package), unless $DAGSTER_HOME says otherwise
+        prepare_home(Path(database))
         print(f"demo API serving on {api.url} (loopback only)")
         # runs belong to the location `--ui` (and `python3 dev.py ui`) loads
         ok, rows = materialize(DEMO_CONFIG, None, database, location=DEMO_LOCATION)
@@ -51,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve_ui(database: str, port: int) -> int:
     env = {**os.environ, "REST_ASSETS_DATABASE": database}
+    # `dg dev` (dagster-dg-cli) serves a module as `dagster dev` does, without the latter's
+    # "superseded, use dg dev" warning
     command = [
-        sys.executable, "-m", "dagster", "dev", "-m", DEMO_LOCATION,
+        sys.executable, "-m", "dagster_dg_cli.cli", "dev", "-m", DEMO_LOCATION,
         "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
     print(f"Dagster UI on http://127.0.0.1:{port} (Ctrl-C to stop)")

@@ -1,6 +1,7 @@
 """The Dagster layer: definitions, a step per source, state in Dagster, the IO manager."""
 
 from rest_assets.dagster.component import RestApiComponent
+from rest_assets.dagster.dbt_sources import DbtSources, dbt_sources
 from rest_assets.dagster.definitions import (
     DUCKDB_RESOURCE_KEY,
     build_definitions,
@@ -14,6 +15,7 @@ from rest_assets.dagster.translator import ResourceAssetData, RestAssetsTranslat
 __all__ = [
     "DUCKDB_RESOURCE_KEY",
     "IO_MANAGER_KEY",
+    "DbtSources",
     "DuckDBIOManager",
     "ResourceAssetData",
     "RestApiComponent",
@@ -21,5 +23,6 @@ __all__ = [
     "SourceStepError",
     "asset_key",
     "build_definitions",
+    "dbt_sources",
     "rest_api_assets",
 ]

@@ -17,10 +17,11 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from rest_assets.config.load import parse_project, read_project, source_from_dict
+from rest_assets.config.load import load_project, parse_project, read_project, source_from_dict
 from rest_assets.config.locations import ConfigLocations, locate
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
+from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
 from rest_assets.dagster.load_checks import check_source
 from rest_assets.dagster.naming import check_collisions
@@ -45,9 +46,11 @@ def build_definitions(
 
     The DuckDB file defaults to `$REST_ASSETS_DATABASE`, else `warehouse.duckdb` beside the
     config file (or in the working directory for dicts). `translator` shapes each asset spec
-    (see `RestAssetsTranslator`). Runs execute in one process unless the project sets
-    `executor: multiprocess`: the resources of a source already run concurrently inside
-    its step, and a process per step would add a Dagster start-up to every source.
+    (see `RestAssetsTranslator`). Dagster's beta and preview warnings print once per
+    process from then on (`rest_assets.dagster.dagster_warnings`). Runs execute in one
+    process unless the project sets `executor: multiprocess`: the resources of a source
+    already run concurrently inside its step, and a process per step would add a Dagster
+    start-up to every source.
     """
     locations: ConfigLocations | None = None
     if isinstance(config, str | Path):
@@ -58,10 +61,11 @@ def build_definitions(
         project, base_dir = config, Path.cwd()
     else:
         project, base_dir = parse_project(config), Path.cwd()
-    db_path = str(_database_path(database, base_dir))
+    db_path = str(database_path(database, base_dir))
     assets: list[dg.AssetsDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
     sensors: list[dg.SensorDefinition] = []
+    show_dagster_warnings_once()  # from here on, each Dagster beta warning prints once
     for index, source in enumerate(project.sources):
         if not source.enabled:
             continue
@@ -104,6 +108,7 @@ def rest_api_assets(
             resources={"io_manager": DuckDBIOManager(database="warehouse.duckdb")},
         )
     """
+    show_dagster_warnings_once()
     source = config if isinstance(config, SourceConfig) else source_from_dict(config, name)
     return _SourceAssets(
         source, f"source({source.name})", translator or RestAssetsTranslator()
@@ -130,6 +135,20 @@ class _SourceAssets:
         ]
 
 
-def _database_path(database: str | Path | None, base_dir: Path) -> Path:
+def project_config(
+    config: str | Path | Mapping[str, Any] | ProjectConfig,
+) -> tuple[ProjectConfig, Path]:
+    """The project of a `sources.yml` (path), a dict or a model, and the folder it is in
+    (the working directory for dicts and models), as `build_definitions` reads them."""
+    if isinstance(config, str | Path):
+        return load_project(config), Path(config).resolve().parent
+    if isinstance(config, ProjectConfig):
+        return config, Path.cwd()
+    return parse_project(config), Path.cwd()
+
+
+def database_path(database: str | Path | None, base_dir: Path) -> Path:
+    """The DuckDB file: `database`, else `$REST_ASSETS_DATABASE`, else warehouse.duckdb in
+    `base_dir`."""
     chosen = database or os.environ.get("REST_ASSETS_DATABASE") or base_dir / DEFAULT_DATABASE
     return Path(chosen).expanduser().resolve()

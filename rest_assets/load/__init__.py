@@ -8,7 +8,8 @@ call the functions exported here and never open DuckDB themselves.
 - read: :func:`read_table`, :func:`table_exists`, :func:`read_parent_rows`,
   :func:`key_duplicates` / :func:`key_nulls` (primary-key checks),
   :func:`snapshot_to_parquet` (outputs), :func:`read_newest` (the load ledger),
-  :func:`loaded_tables` (child tables and partition rows after a load), :func:`demo_sample`;
+  :func:`loaded_tables` (child tables and partition rows after a load), :func:`demo_sample`,
+  :func:`table_shape` (a table's columns and child tables);
 - stage: :class:`StagingArea`, :class:`StagedLoad`, :func:`new_load_id`, and
   :mod:`rest_assets.load.tempdirs` for a run's temporary directories.
 """
@@ -48,6 +49,7 @@ from rest_assets.load.spec import (
 )
 from rest_assets.load.sql import format_table_name, parse_table_name
 from rest_assets.load.staging import StagingArea
+from rest_assets.load.tables import TableShape, table_shape
 from rest_assets.load.transaction import commit
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "StagedLoad",
     "StagingArea",
     "TableFacts",
+    "TableShape",
     "WriteDisposition",
     "check_writable",
     "commit",
@@ -88,4 +91,5 @@ __all__ = [
     "replace_table",
     "snapshot_to_parquet",
     "table_exists",
+    "table_shape",
 ]
