@@ -16,7 +16,8 @@ build checks first).
   source's schema), destination DuckDB on the definitions' database file. Its working
   folder sits beside that file (`<database>.dlt_pipelines/<source>`); dagster-dlt empties it
   before each run and dlt restores the state, incremental cursors included, from the
-  `_dlt_pipeline_state` table it keeps in the dataset.
+  `_dlt_pipeline_state` table it keeps in the dataset; the trace dlt saves there is removed
+  after each run (`drop_trace`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException, Loo
 from dlt.common.runtime.run_context import RunContext, switched_run_context
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
+from dlt.pipeline.trace import TRACE_FILE_NAME
 
 from rest_assets.config.dialects.dango import DltNativeSource
 from rest_assets.dagster.dlt_native.errors import DltNativeError
@@ -130,6 +132,13 @@ def pipeline_for(source_name: str, dataset: str, database: str) -> Pipeline:
         dataset_name=dataset,
         pipelines_dir=str(path.with_name(f"{path.stem}.dlt_pipelines")),
     )
+
+
+def drop_trace(pipeline: Pipeline) -> None:
+    """Remove the trace dlt saves in the working folder after every run: a failed step's
+    exception is kept there as dlt wrote it, secrets in a request's URL included. The run's
+    (masked) failure is in Dagster's event log; the rest of the folder is dlt's as always."""
+    Path(pipeline.working_dir, TRACE_FILE_NAME).unlink(missing_ok=True)
 
 
 def row_counts(pipeline: Pipeline, tables: Sequence[str]) -> dict[str, int]:
