@@ -214,8 +214,15 @@ class DltNativeConfig(_Strict):
     """Which dlt source to run: `source_module` (importable, e.g. `custom_sources.my_api`)
     and the `@dlt.source` function in it."""
 
-    source_module: str = Field(description="Python module holding the dlt source.")
-    source_name: str = Field(description="Name of the `@dlt.source` function in that module.")
+    source_module: str = Field(
+        description="Python module holding the dlt source: a dotted path relative to the "
+        "project folder (custom_sources.my_api for custom_sources/my_api.py), else an "
+        "installed module."
+    )
+    source_name: str = Field(
+        description="Name of the `@dlt.source` function in that module, called with no "
+        "arguments (dlt resolves its secrets and config)."
+    )
 
     @field_validator("source_module")
     @classmethod
