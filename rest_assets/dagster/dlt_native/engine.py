@@ -112,7 +112,10 @@ def missing_value_text(function: str, exc: ConfigFieldMissingException, project:
         # the tutorial's layout, [sources.<function>], when dlt reads it
         wanted = f"sources.{name}"
         section = wanted if wanted in variables else next(iter(variables), wanted)
-        looked = ", ".join(f"[{s}]" if s else "the top level" for s in variables)
+        places = [f"[{s}]" if s else "the top level" for s in variables]
+        looked = (
+            ", ".join(places[:-1]) + f" and {places[-1]}" if len(places) > 1 else "".join(places)
+        )
         lines.append(
             f"dlt found no value for `{field}` of {function}: put it in "
             f"{project.settings_dir / 'secrets.toml'} under [{section}] "
