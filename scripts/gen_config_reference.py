@@ -296,7 +296,8 @@ def render() -> str:
         "Files in these shapes load too; each is translated into the models above when it "
         "loads (`rest-assets validate` shows what each entry became). A read/write REST "
         "connector file has `CONFIG` at its top level (one source, named after the file); a "
-        "Dango `type: dlt_native` source is parsed but not run yet (its asset's runs fail).",
+        "Dango `type: dlt_native` source is run by dlt (extra `rest-assets[dlt]`), one asset per "
+        "resource of the dlt source.",
         "",
         "Sections: " + ", ".join(f"[{m.__name__}](#{m.__name__.lower()})" for m in others),
         "",

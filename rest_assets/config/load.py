@@ -72,7 +72,7 @@ _PATH_TOKEN = re.compile(r"\$\{[^{}]*\}|\{\{|\}\}|\{([^{}]*)\}")
 
 DLT_DIALECT = "rest-assets (dlt's RESTAPIConfig shape)"
 DANGO_DIALECT = "Dango type: rest_api"
-DLT_NATIVE_DIALECT = "Dango type: dlt_native (not supported yet: its runs fail)"
+DLT_NATIVE_DIALECT = "Dango type: dlt_native, run by dlt"
 CONNECTOR_DIALECT = "read/write REST connector"
 SOURCE_TYPES = ("rest_api", "dlt_native")
 
@@ -95,8 +95,9 @@ def read_project(path: str | Path) -> tuple[ProjectConfig, LoadReport]:
     env_files = load_dotenv_files(config_path)
     raw = read_yaml(config_path.read_text(), str(config_path)) or {}
     origin = str(config_path)
-    project, report = parse_project_report(raw, origin=origin, stem=config_path.stem)
-    files = DltFiles.discover(project_dir(config_path))
+    folder = project_dir(config_path)
+    project, report = parse_project_report(raw, origin=origin, stem=config_path.stem, folder=folder)
+    files = DltFiles.discover(folder)
     needs = [
         (source.name, f"{origin}: {entry.where}({source.name})", _referenced(source))
         for source, entry in zip(project.sources, report.sources, strict=True)
@@ -114,9 +115,11 @@ def parse_project(raw: Any, origin: str = "config") -> ProjectConfig:
 
 
 def parse_project_report(
-    raw: Any, origin: str = "config", stem: str | None = None
+    raw: Any, origin: str = "config", stem: str | None = None, folder: Path | None = None
 ) -> tuple[ProjectConfig, LoadReport]:
-    """`parse_project`, plus the report; `stem` (the file's) may name a connector source."""
+    """`parse_project`, plus the report; `stem` (the file's) may name a connector source;
+    `folder` is the project folder `type: dlt_native` sources import their module from
+    (None: the working directory when the definitions are built)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{origin}: the top level must be a mapping with a `sources:` list")
     report = LoadReport(origin)
@@ -157,7 +160,7 @@ def parse_project_report(
                 f"sources[{i}]({name})" if isinstance(name, str) else f"sources[{i}]"
             )
             continue
-        normalized, entry = _normalize(item, f"sources[{i}]", origin)
+        normalized, entry = _normalize(item, f"sources[{i}]", origin, folder)
         sources.append(normalized)
         report.sources.append(entry)
     body = {k: v for k, v in raw.items() if k != "sources"}
@@ -183,7 +186,9 @@ def normalize_source(raw: Any, where: str, origin: str) -> dict[str, Any]:
     return _normalize(raw, where, origin)[0]
 
 
-def _normalize(raw: Any, where: str, origin: str) -> tuple[dict[str, Any], SourceReport]:
+def _normalize(
+    raw: Any, where: str, origin: str, folder: Path | None = None
+) -> tuple[dict[str, Any], SourceReport]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{origin}: {where} must be a mapping with name, client and resources")
     source = dict(raw)
@@ -197,7 +202,7 @@ def _normalize(raw: Any, where: str, origin: str) -> tuple[dict[str, Any], Sourc
     entry = SourceReport(str(source.get("name", "")), where, DLT_DIALECT)
     if dango.is_dlt_native(source):
         parsed = validate_model(dango.DltNativeSourceConfig, source, origin, prefix=label)
-        source = dango.dlt_native_stand_in(parsed, f"{origin}: {label}")
+        source = dango.dlt_native_source(parsed, f"{origin}: {label}", folder)
         entry.dialect, entry.dlt_native = DLT_NATIVE_DIALECT, parsed
         entry.entries[parsed.dlt_native.source_name] = f"{where}.dlt_native"
     elif dango.is_rest_api(source):

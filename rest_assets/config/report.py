@@ -40,7 +40,7 @@ class SourceReport:
     # entries not loaded, each "path: why" (also logged once as a warning)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # a Dango `type: dlt_native` source, parsed for the dlt wiring to come
+    # a Dango `type: dlt_native` source (its assets are the dlt source's resources)
     dlt_native: DltNativeSourceConfig | None = None
 
 

@@ -4,7 +4,9 @@
 source of a project becomes its steps (`rest_assets.dagster.specs` / `.step`), schedules,
 sensors and output assets, with the DuckDB IO manager that writes them and a
 `dagster-duckdb` `DuckDBResource` on the same file for the user's own SQL assets.
-`rest_api_assets` gives the assets of one source, for definitions a user assembles.
+`rest_api_assets` gives the assets of one source, for definitions a user assembles. A Dango
+`type: dlt_native` source becomes the assets of its dlt resources
+(`rest_assets.dagster.dlt_native`), on the same DuckDB file.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from rest_assets.config.dialects.dango import dlt_native_of
 from rest_assets.config.load import load_project, parse_project, read_project, source_from_dict
 from rest_assets.config.locations import ConfigLocations, locate
 from rest_assets.config.models import ProjectConfig, SourceConfig
 from rest_assets.dagster.automation import incremental_sensors_for, schedules_for
 from rest_assets.dagster.dagster_warnings import show_dagster_warnings_once
+from rest_assets.dagster.dlt_native import dlt_native_assets
 from rest_assets.dagster.io_manager import IO_MANAGER_KEY, DuckDBIOManager
 from rest_assets.dagster.load_checks import check_source
 from rest_assets.dagster.naming import check_collisions
@@ -69,6 +73,10 @@ def build_definitions(
     for index, source in enumerate(project.sources):
         if not source.enabled:
             continue
+        native = dlt_native_of(source)
+        if native is not None:  # a Dango `type: dlt_native` source: dlt runs it
+            assets.extend(dlt_native_assets(source, native, translator or RestAssetsTranslator()))
+            continue
         where = f"sources[{index}]({source.name})"
         context = SpecContext(db_path, locations.source(source.name) if locations else None)
         built = _SourceAssets(source, where, translator or RestAssetsTranslator(), context)
@@ -110,6 +118,9 @@ def rest_api_assets(
     """
     show_dagster_warnings_once()
     source = config if isinstance(config, SourceConfig) else source_from_dict(config, name)
+    native = dlt_native_of(source)
+    if native is not None:
+        return dlt_native_assets(source, native, translator or RestAssetsTranslator())
     return _SourceAssets(
         source, f"source({source.name})", translator or RestAssetsTranslator()
     ).assets

@@ -1,14 +1,16 @@
-"""Dango's dialect: `type: dlt_native` parsed into its model, other types refused, version."""
+"""Dango's dialect: `type: dlt_native` parsed and carried, other types refused, version."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from rest_assets import ConfigError, parse_project
-from rest_assets.config.dialects.dango import DltNativeNotSupported
-from rest_assets.config.load import parse_project_report
+from rest_assets.config.dialects.dango import DltNativeSource, dlt_native_of
+from rest_assets.config.load import load_project, parse_project_report
 
 NATIVE = {
     "name": "my_custom_api",
@@ -18,7 +20,7 @@ NATIVE = {
 }
 
 
-def test_dlt_native_is_parsed_for_later_and_stands_in_with_one_failing_asset() -> None:
+def test_dlt_native_is_parsed_and_carried_to_the_dagster_layer() -> None:
     project, report = parse_project_report({"version": "1.0", "sources": [NATIVE]})
     (parsed,) = report.dlt_native_sources()
     assert (parsed.name, parsed.dlt_native.source_module, parsed.dlt_native.source_name) == (
@@ -29,9 +31,29 @@ def test_dlt_native_is_parsed_for_later_and_stands_in_with_one_failing_asset() -
     (source,) = project.sources
     (resource,) = source.resources
     assert resource.name == "my_api_source"
-    assert isinstance(resource.records, DltNativeNotSupported)
-    with pytest.raises(ConfigError, match=r"sources\[0\]\(my_custom_api\): type dlt_native"):
+    native = dlt_native_of(source)
+    assert isinstance(resource.records, DltNativeSource) and native is resource.records
+    assert native.config == parsed and native.project is None  # a dict: the working directory
+    assert native.__name__ == "custom_sources.my_api:my_api_source"
+    with pytest.raises(ConfigError, match=r"sources\[0\]\(my_custom_api\): the dlt source"):
         resource.records()
+
+
+def test_a_dango_file_carries_its_project_folder(tmp_path: Path) -> None:
+    (tmp_path / ".dango").mkdir()
+    config = tmp_path / ".dango" / "sources.yml"
+    config.write_text(yaml.safe_dump({"sources": [NATIVE]}))
+    (source,) = load_project(config).sources
+    native = dlt_native_of(source)
+    assert native is not None and native.project == tmp_path.resolve()
+    assert native.where == f"{config}: sources[0](my_custom_api)"
+
+
+def test_other_sources_carry_nothing() -> None:
+    project = parse_project(
+        {"sources": [{"name": "a", "client": {"base_url": "https://x"}, "resources": ["r"]}]}
+    )
+    assert dlt_native_of(project.sources[0]) is None
 
 
 def test_a_disabled_dlt_native_source_defines_nothing() -> None:

@@ -1,10 +1,9 @@
 """Running a `configs` source through rest-assets (build_definitions + Dagster) and through
 dlt 1.31 (a subprocess) against the same loopback API, and what each of them sent and loaded.
 
-dlt runs in its own interpreter: `REST_ASSETS_DLT_PYTHON`, else the fact-finding venv at
-/work/notes/.venv-dlt, else this interpreter when it can import dlt (the `dlt-compat`
-extra). Without any of them, the dlt half of a test skips and says why; the rest-assets
-half always runs against the expectations written from dlt's documentation.
+dlt runs in its own process: under `REST_ASSETS_DLT_PYTHON`, else this interpreter when it
+can import dlt (the `dlt` extra, part of `dev`). Without either, the dlt half of a test
+skips and says why; the rest-assets half always runs against the expectations written from dlt's documentation.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from tests.dlt_compat import configs
 from tests.dlt_compat.api import CompatAPI, summary
 
 RUNNER = Path(__file__).with_name("dlt_runner.py")
-FACT_VENV = Path("/work/notes/.venv-dlt/bin/python")
 DLT_TIMEOUT = 300
 
 
@@ -38,16 +36,14 @@ def dlt_python() -> str | None:
     configured = os.environ.get("REST_ASSETS_DLT_PYTHON")
     if configured:
         return configured
-    if FACT_VENV.exists():
-        return str(FACT_VENV)
     if importlib.util.find_spec("dlt") is not None:
         return sys.executable
     return None
 
 
 NO_DLT = (
-    "dlt 1.31 is not available: install the dlt-compat extra "
-    "(pip install -e '.[dev,dlt-compat]') or point REST_ASSETS_DLT_PYTHON at a python "
+    "dlt 1.31 is not available: install the dlt extra "
+    "(pip install -e '.[dev,dlt]') or point REST_ASSETS_DLT_PYTHON at a python "
     "that has dlt[duckdb]==1.31.0"
 )
 

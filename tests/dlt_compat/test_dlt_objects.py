@@ -3,7 +3,7 @@ built-in and a custom subclass (dlt's docs' QueryParamPaginator) driven through 
 init_request/update_state/update_request/has_next_page protocol, a
 dlt.sources.incremental in params, and a @dlt.resource parent with selected=False.
 
-These need dlt in this interpreter (the dlt-compat extra); they skip without it, and
+These need dlt in this interpreter (the dlt extra); they skip without it, and
 test_without_dlt.py checks that nothing else needs it.
 """
 

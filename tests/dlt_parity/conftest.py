@@ -2,9 +2,8 @@
 and the tables it lands next to ours.
 
 The comparisons need an interpreter with ``dlt[duckdb]==1.31.0``: this one when the
-``dlt-compat`` extra is installed (``pip install -e .[dlt-compat]``), else the one
-``REST_ASSETS_DLT_PYTHON`` names, else the development machine's dlt venv. Without any,
-the tests skip, saying so.
+``dlt`` extra is installed (``pip install -e .[dlt]``), else the one
+``REST_ASSETS_DLT_PYTHON`` names. Without either, the tests skip, saying so.
 """
 
 from __future__ import annotations
@@ -29,13 +28,12 @@ from rest_assets.demo.server import LocalAPI, Request, Response
 
 RUNNER = Path(__file__).with_name("dlt_runner.py")
 DLT_VERSION = "1.31.0"
-_DEV_VENV = "/work/notes/.venv-dlt/bin/python"  # where the fact sheet's experiments ran
 
 
 @functools.cache
 def dlt_python() -> str | None:
     """An interpreter that imports dlt 1.31 (None: none found)."""
-    candidates = [os.environ.get("REST_ASSETS_DLT_PYTHON"), sys.executable, _DEV_VENV]
+    candidates = [os.environ.get("REST_ASSETS_DLT_PYTHON"), sys.executable]
     for python in filter(None, candidates):
         if not Path(python).exists():
             continue
@@ -56,7 +54,7 @@ def dlt() -> str:
     if python is None:
         pytest.skip(
             f"dlt {DLT_VERSION} is not importable: install the extra (pip install -e "
-            f".[dlt-compat]) or set REST_ASSETS_DLT_PYTHON to a python with "
+            f".[dlt]) or set REST_ASSETS_DLT_PYTHON to a python with "
             f"dlt[duckdb]=={DLT_VERSION}"
         )
     return python

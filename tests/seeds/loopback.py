@@ -40,6 +40,7 @@ HOSTS = (
     "jsonplaceholder.typicode.com",
     "api.github.com",
     "mystore.myshopify.com",
+    "api.hubapi.com",
 )
 
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pytest
-import yaml
 
 from rest_assets.cli import main
 from rest_assets.demo.server import LocalAPI, Request, Response
@@ -248,66 +246,6 @@ def test_tutorial_rest_source_reads_its_token_from_dlt_secrets(
     assert [r.arg("status") for r in api.requests_to("/orders")] == ["completed"]
     assert (run.count("raw_my_api.users"), run.count("raw_my_api.orders")) == (2, 1)
     _no_secret(run, token)
-
-
-@pytest.mark.parametrize(
-    ("name", "source", "function"),
-    [
-        ("tutorial_dlt_native", "my_custom_api", "custom_sources.my_api:my_api_source"),
-        ("tutorial_hubspot", "hubspot", "custom_sources.hubspot_contacts:hubspot_contacts_source"),
-    ],
-)
-def test_dlt_native_sources_load_and_fail_only_their_runs(
-    name: str,
-    source: str,
-    function: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: Any,
-    caplog: Any,
-) -> None:
-    run, validated = _run(name, tmp_path, monkeypatch, capsys, caplog)
-    assert f"source {source} (Dango type: dlt_native" in validated
-    assert f"a stand-in for the dlt source {function}" in validated
-    assert run.code == 1
-    assert f"type dlt_native ({function}) is not supported by this version" in run.err
-    assert "set enabled: false" in run.err
-
-
-def test_a_dlt_native_source_leaves_the_other_sources_running(
-    hosts: HostsProxy,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: Any,
-    caplog: Any,
-) -> None:
-    """Both tutorial options' sources in one project (the two files' lists joined)."""
-    folder = copy_project("tutorial_rest", tmp_path)
-    native = yaml.safe_load(
-        copy_project("tutorial_dlt_native", tmp_path / "n")
-        .joinpath(".dango", "sources.yml")
-        .read_text()
-    )
-    config = folder / ".dango" / "sources.yml"
-    joined = yaml.safe_load(config.read_text())
-    joined["sources"].extend(native["sources"])
-    config.write_text(yaml.safe_dump(joined, sort_keys=False))
-    token = "your-api-token-here"
-    api = serve(hosts, "api.example.com")
-    api.route("GET", "/users", _bearer(token, [{"id": 1}]))
-    api.route("GET", "/orders", _bearer(token, [{"id": 10}]))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    monkeypatch.chdir(folder)
-    assert main(["materialize"]) == 1
-    captured = capsys.readouterr()
-    assert "my_custom_api" in captured.err and "dlt_native" in captured.err
-    assert "my_api/users" in captured.out and "my_api/orders" in captured.out
-    database = folder / ".dango" / "warehouse.duckdb"
-    assert rows(database, "SELECT count(*) FROM raw_my_api.users") == [(1,)]
-    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
-        assert instance.get_latest_materialization_event(dg.AssetKey(["my_api", "orders"]))
-        stand_in = dg.AssetKey(["my_custom_api", "my_api_source"])
-        assert instance.get_latest_materialization_event(stand_in) is None
 
 
 def test_no_config_anywhere_is_a_clear_error(

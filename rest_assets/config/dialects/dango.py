@@ -1,24 +1,26 @@
-"""Dango's sources: `type: rest_api` translated into dlt's shape, `type: dlt_native` parsed.
+"""Dango's sources: `type: rest_api` translated into dlt's shape, `type: dlt_native` carried.
 
 A `type: rest_api` source (`rest_api: {base_url, auth_type, *_env, endpoints|resources}`)
 becomes a source in dlt's shape: `*_env` keys become `${VAR}` references (resolved, like any
 reference, from the environment, `.env` or the project's `.dlt/secrets.toml`).
 
 A `type: dlt_native` source (`dlt_native: {source_module, source_name}`) is parsed into
-`DltNativeSourceConfig`, so that it can be wired to dlt later; this version cannot run it, so
-it becomes one asset `[<source>, <source_name>]` whose runs fail saying so, and every other
-source of the file still loads and runs.
+`DltNativeSourceConfig` and carried, with the project folder, by a `DltNativeSource` in a
+placeholder source; `rest_assets.dagster.dlt_native` runs the user's dlt source through dlt
+and dagster-dlt in its place (one asset per dlt resource).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rest_assets.config.models import NAME_PATTERN
+from rest_assets.config.models import NAME_PATTERN, SourceConfig
 from rest_assets.config.names import name_from_path
 from rest_assets.config.references import env_reference
 from rest_assets.errors import ConfigError
@@ -212,8 +214,15 @@ class DltNativeConfig(_Strict):
     """Which dlt source to run: `source_module` (importable, e.g. `custom_sources.my_api`)
     and the `@dlt.source` function in it."""
 
-    source_module: str = Field(description="Python module holding the dlt source.")
-    source_name: str = Field(description="Name of the `@dlt.source` function in that module.")
+    source_module: str = Field(
+        description="Python module holding the dlt source: a dotted path relative to the "
+        "project folder (custom_sources.my_api for custom_sources/my_api.py), else an "
+        "installed module."
+    )
+    source_name: str = Field(
+        description="Name of the `@dlt.source` function in that module, called with no "
+        "arguments (dlt resolves its secrets and config)."
+    )
 
     @field_validator("source_module")
     @classmethod
@@ -235,8 +244,7 @@ class DltNativeConfig(_Strict):
 
 
 class DltNativeSourceConfig(_Strict):
-    """A Dango `type: dlt_native` source: a user's dlt source (parsed; this version does not
-    run it yet: its stand-in asset's runs fail saying so)."""
+    """A Dango `type: dlt_native` source: a user's `@dlt.source` function, run by dlt."""
 
     name: str = Field(description="Asset group and key prefix; DuckDB schema `raw_<name>`.")
     type: Literal["dlt_native"] = Field(default="dlt_native", description="dlt_native.")
@@ -255,42 +263,61 @@ class DltNativeSourceConfig(_Strict):
         return value
 
 
-class DltNativeNotSupported:
-    """The records of a dlt_native source's stand-in asset: every run fails, saying why."""
+@dataclass(frozen=True)
+class DltNativeSource:
+    """A `type: dlt_native` source as the config carries it to the Dagster layer.
 
-    def __init__(self, source: DltNativeSourceConfig, where: str) -> None:
-        native = source.dlt_native
-        self.__name__ = f"{native.source_module}:{native.source_name}"
-        self.message = (
-            f"{where}: type dlt_native ({self.__name__}) is not supported by this version of "
-            "rest-assets yet, so this dlt source cannot run here; run it with dlt meanwhile, "
-            "or set enabled: false on the source to hide it (the other sources are not affected)"
-        )
+    It stands in the source's only resource (`records`) so that the project keeps one
+    `SourceConfig` per entry of the file; `rest_assets.dagster` replaces that source by the
+    dlt source's own resources when the definitions are built (see `dlt_native_of`).
+    `project` is the folder the module is imported from and whose `.dlt/` dlt reads (the
+    folder holding `.dango/`); None means the working directory at that time.
+    """
+
+    config: DltNativeSourceConfig
+    where: str
+    project: Path | None = None
+
+    @property
+    def __name__(self) -> str:
+        """`module:function`, as messages and `validate` name the dlt source."""
+        native = self.config.dlt_native
+        return f"{native.source_module}:{native.source_name}"
 
     def __call__(self) -> Any:
-        raise ConfigError(self.message)
+        # only reached when something runs the carrier as a plain Python resource, which
+        # build_definitions / rest_api_assets never do
+        raise ConfigError(
+            f"{self.where}: the dlt source {self.__name__} runs through dlt; build the "
+            "assets with rest_assets.build_definitions or rest_api_assets"
+        )
 
 
-def dlt_native_stand_in(source: DltNativeSourceConfig, where: str) -> dict[str, Any]:
-    """A source in dlt's shape with one asset `[<source>, <source_name>]` whose runs fail.
-
-    The definitions (and the UI) load with it; the real wiring to dlt replaces it.
-    """
+def dlt_native_source(
+    source: DltNativeSourceConfig, where: str, project: Path | None = None
+) -> dict[str, Any]:
+    """A source in dlt's shape whose one resource `[<source>, <source_name>]` carries the
+    `DltNativeSource`; the Dagster layer builds the dlt source's assets in its place."""
     native = source.dlt_native
-    note = (
-        f"dlt source {native.source_module}:{native.source_name} (Dango type: dlt_native), "
-        "not supported by this version of rest-assets yet: materializing it fails."
-    )
+    note = f"dlt source {native.source_module}:{native.source_name} (Dango type: dlt_native)"
     return {
         "name": source.name,
         "enabled": source.enabled,
-        "description": source.description or note,
+        "description": source.description,
         "client": {"base_url": DLT_NATIVE_BASE_URL},
         "resources": [
             {
                 "name": native.source_name,
-                "records": DltNativeNotSupported(source, where),
+                "records": DltNativeSource(source, where, project),
                 "description": note,
             }
         ],
     }
+
+
+def dlt_native_of(source: SourceConfig) -> DltNativeSource | None:
+    """The `DltNativeSource` a source carries, or None for any other source."""
+    if len(source.resources) != 1:
+        return None
+    records = source.resources[0].records
+    return records if isinstance(records, DltNativeSource) else None
