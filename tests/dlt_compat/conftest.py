@@ -3,7 +3,8 @@ dlt 1.31 (a subprocess) against the same loopback API, and what each of them sen
 
 dlt runs in its own process: under `REST_ASSETS_DLT_PYTHON`, else this interpreter when it
 can import dlt (the `dlt` extra, part of `dev`). Without either, the dlt half of a test
-skips and says why; the rest-assets half always runs against the expectations written from dlt's documentation.
+skips and says why; the rest-assets half always runs against the expectations written
+from dlt's documentation.
 """
 
 from __future__ import annotations
