@@ -200,6 +200,7 @@ class TreeRSS(threading.Thread):
 class Measure:
     seconds: float
     returncode: int
+    cpu: float  # user + system seconds of the child and the children it waited for
     maxrss_mib: float
     tree_mib: float
     stdout: str
@@ -229,6 +230,7 @@ def measure(cmd: list[str], env: dict[str, str], cwd: str, log: Path, timeout: f
     return Measure(
         seconds=seconds,
         returncode=proc.returncode,
+        cpu=usage.ru_utime + usage.ru_stime,
         maxrss_mib=usage.ru_maxrss / 1024,
         tree_mib=poller.peak / 2**20,
         stdout=log.read_text(errors="replace"),
@@ -315,6 +317,7 @@ class Result:
     seconds: float | None = None
     inner_seconds: float | None = None
     work_seconds: float | None = None  # the pipeline's own work (see common.report)
+    cpu_seconds: float | None = None  # user + system, the whole process tree
     rows: int | None = None
     rows_processed: int | None = None
     maxrss_mib: float | None = None
@@ -438,6 +441,7 @@ def run_once(
     load = _loadavg()
     m = measure(cmd, env, str(workdir), logs / f"{label}.log", opts.timeout)
     result = Result(scenario, name, run, "ok", seconds=round(m.seconds, 3), load=load)
+    result.cpu_seconds = round(m.cpu, 3)
     result.maxrss_mib, result.tree_mib = round(m.maxrss_mib, 1), round(m.tree_mib, 1)
     result.rss_timeline = m.timeline
     unavailable = marker(m.stdout, "BENCH_UNAVAILABLE")
@@ -588,13 +592,13 @@ def table(results: list[Result]) -> str:
         lines += [
             f"### {scenario}",
             "",
-            "| pipeline | run | wall s | in-process s | work s | rows | rows/s | peak RSS MiB "
-            "| tree RSS MiB | "
+            "| pipeline | run | wall s | CPU s | in-process s | work s | rows | rows/s "
+            "| peak RSS MiB | tree RSS MiB | "
             + " | ".join(f"t / {name}" for name in references)
             + " | "
             + " | ".join(f"w / {name}" for name in references)
             + " | load | status |",
-            "|---|---|" + "---:|" * (7 + 2 * len(references)) + "---|---|",
+            "|---|---|" + "---:|" * (8 + 2 * len(references)) + "---|---|",
         ]
         for r in rows:
             refs = {
@@ -612,7 +616,8 @@ def table(results: list[Result]) -> str:
             ok = r.status == "ok"  # a failed run's time and memory measure nothing useful
             lines.append(
                 f"| {r.pipeline} | {r.run or '-'} | {_fmt(r.seconds if ok else None)} "
-                f"| {_fmt(r.inner_seconds)} | {_fmt(r.work_seconds if ok else None)} "
+                f"| {_fmt(r.cpu_seconds if ok else None)} | {_fmt(r.inner_seconds)} "
+                f"| {_fmt(r.work_seconds if ok else None)} "
                 f"| {rows_cell(r)} | {_fmt(r.rows_per_s, 0)} "
                 f"| {_fmt(r.maxrss_mib if ok else None, 0)} "
                 f"| {_fmt(r.tree_mib if ok else None, 0)} | "

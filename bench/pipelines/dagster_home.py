@@ -16,7 +16,9 @@ import json
 import os
 import sys
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_ROOT = os.environ.get("REST_ASSETS_BENCH_ROOT") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 if os.path.exists(os.path.join(_ROOT, "rest_assets", "__init__.py")):
     sys.path.insert(0, _ROOT)
 

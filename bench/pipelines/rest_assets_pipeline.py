@@ -26,7 +26,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # Measure the package of this checkout: an editable install made before the package had
 # its __init__.py resolves `rest_assets` to an empty namespace package outside the repo.
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# REST_ASSETS_BENCH_ROOT measures another tree (e.g. an older commit's, from `git archive`)
+_ROOT = os.environ.get("REST_ASSETS_BENCH_ROOT") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 if os.path.exists(os.path.join(_ROOT, "rest_assets", "__init__.py")):
     sys.path.insert(1, _ROOT)
 
