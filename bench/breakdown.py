@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Where the time of one `rest-assets materialize` goes, end to end (project interpreter).
 
-    .venv/bin/python bench/breakdown.py CONFIG.yml --database DB [--repeat 3] [--root DIR]
+    .venv/bin/python bench/breakdown.py --scenario incremental [--repeat 3] [--before DIR]
 
-Runs the CLI's own `main(["materialize", CONFIG, "--database", DB])` in a child process
-(`--child`), with wrappers around the calls that make up a run, and measures the child from
-outside (spawn to exit). Every category is exclusive (a wrapper's time is taken out of the
-one around it) and has wall and CPU seconds (CPU: the whole process, worker threads included):
+Starts bench/server.py for the scenario (full sizes), writes its config as a sources.yml,
+prepares a Dagster home, and (incremental) makes the first run and lets the 1% of new
+records arrive; every measured run then starts from a copy of that state. A run is the
+CLI's own `main(["materialize", CONFIG, "--database", DB])` in a child process (`--child`),
+with wrappers around the calls that make up a run, measured from outside (spawn to exit).
+Every category is exclusive (a wrapper's time is taken out of the one around it) and has
+wall and CPU seconds (CPU: the whole process, worker threads included):
 
 - interpreter: spawn to the script's first line (Python start-up, site);
 - import dagster / import rest_assets: `import dagster`, then `import rest_assets.cli` on
@@ -17,16 +20,16 @@ one around it) and has wall and CPU seconds (CPU: the whole process, worker thre
 - instance: `DagsterInstance.get()` (SQLite storage, alembic check);
 - create run: `create_run_for_job` without its event writes (the run record, the plan);
 - event writes: every `store_event` (count; planned events, step events, our log lines);
-- instance reads: what our step asks the instance (cursor, ledger, checks' versions...);
+- instance reads: event-log queries on the step's thread: ours (cursor, ledger) and those
+  Dagster makes for our results (a check result looks up its asset's materialization);
 - step body: our step's own code in the step thread (`run_step`), without event writes and
   instance reads; it waits for the worker threads that fetch and commit;
 - dagster run: the rest of `execute_job` (executor, plan, step context, output handling);
 - cli rest: argument parsing, the Dagster home check, printing;
 - exit: end of `main` to process exit (atexit, interpreter teardown).
 
-`--root DIR` puts another checkout's package first on sys.path (e.g. the tree of an older
-commit from `git archive`), to measure before and after a change the same way. The config's
-Dagster home is `$DAGSTER_HOME` (set it to a prepared, persistent home). Stdlib + Dagster.
+`--before DIR` measures another tree's rest_assets/ in turns with this one (e.g. an older
+commit's, from `git archive <commit> rest_assets | tar -x -C DIR`), side by side.
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ _C0 = time.process_time()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -197,12 +203,30 @@ def child(argv: list[str]) -> None:
     os._exit(code) if os.environ.get("BREAKDOWN_FAST_EXIT") else sys.exit(code)
 
 
-def measure_once(args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ)
-    if args.root:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (args.root, env.get("PYTHONPATH")) if p)
-    command = [sys.executable, os.path.abspath(__file__), "--child", "materialize", args.config]
-    command += ["--database", args.database]
+def restore(snapshot: str, home: str, database: str) -> None:
+    """Put the Dagster home and the database back as the snapshot has them."""
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(os.path.join(snapshot, "home"), home)
+    for suffix in ("", ".wal"):
+        target, saved = database + suffix, os.path.join(snapshot, "database" + suffix)
+        if os.path.exists(target):
+            os.remove(target)
+        if os.path.exists(saved):
+            shutil.copyfile(saved, target)
+
+
+def take_snapshot(snapshot: str, home: str, database: str) -> None:
+    shutil.rmtree(snapshot, ignore_errors=True)
+    shutil.copytree(home, os.path.join(snapshot, "home"))
+    for suffix in ("", ".wal"):
+        if os.path.exists(database + suffix):
+            shutil.copyfile(database + suffix, os.path.join(snapshot, "database" + suffix))
+
+
+def measure_once(root: str, config: str, database: str, env: dict[str, str]) -> dict[str, Any]:
+    env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p))
+    command = [sys.executable, os.path.abspath(__file__), "--child", "materialize", config]
+    command += ["--database", database]
     spawned = time.time()
     usage0 = os.times()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -215,10 +239,8 @@ def measure_once(args: argparse.Namespace) -> dict[str, Any]:
     if line is None or done.returncode != 0:
         raise SystemExit(f"the run failed ({done.returncode}):\n{done.stderr[-3000:]}")
     data = json.loads(line[len("BREAKDOWN ") :])
-    wall = dict(data["wall"])
-    cpu = dict(data["cpu"])
-    wall["interpreter"] = data["t0"] - spawned
-    cpu["interpreter"] = data["c0"]
+    wall, cpu = dict(data["wall"]), dict(data["cpu"])
+    wall["interpreter"], cpu["interpreter"] = data["t0"] - spawned, data["c0"]
     wall["exit"] = exited - data["end"]
     cpu["exit"] = max(child_cpu - data["cpu_end"], 0.0)
     return {
@@ -231,41 +253,95 @@ def measure_once(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def print_table(runs: dict[str, list[dict[str, Any]]]) -> None:
+    names = list(runs)
+    head = " | ".join(f"{n} wall s | {n} CPU s | {n} calls" for n in names)
+    print(f"| part | {head} |")
+    print("|---|" + "---:|---:|---:|" * len(names))
+
+    def med(items: list[dict[str, Any]], kind: str, part: str) -> float:
+        return statistics.median(r[kind].get(part, 0.0) for r in items)
+
+    for part in ORDER:
+        cells = " | ".join(
+            f"{med(runs[n], 'wall', part):.3f} | {med(runs[n], 'cpu', part):.3f} "
+            f"| {runs[n][0]['calls'].get(part, '')}"
+            for n in names
+        )
+        print(f"| {part} | {cells} |")
+    cells = " | ".join(
+        f"**{statistics.median(r['total'] for r in runs[n]):.3f}** "
+        f"| **{statistics.median(r['total_cpu'] for r in runs[n]):.3f}** | "
+        for n in names
+    )
+    print(f"| total (spawn to exit) | {cells} |")
+    for n in names:
+        print(f"{n}: runs (wall s) " + ", ".join(f"{r['total']:.2f}" for r in runs[n]))
+        events = runs[n][0]["events"]
+        print(f"{n}: {sum(events.values())} events written: {json.dumps(events, sort_keys=True)}")
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         sys.path.insert(0, os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] or ROOT)
         child(sys.argv[2:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("config")
-    parser.add_argument("--database", required=True)
+    parser.add_argument("--scenario", default="incremental", help="incremental, wide, job, ...")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--root", default=ROOT, help="checkout whose rest_assets to measure")
+    parser.add_argument("--root", default=ROOT, help="tree whose rest_assets/ to measure")
+    parser.add_argument("--before", help="another tree, measured in turns with --root")
     parser.add_argument("--json", help="also write the runs here")
     args = parser.parse_args()
-    runs = [measure_once(args) for _ in range(args.repeat)]
-    load = "/".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"{len(runs)} run(s) of rest-assets materialize, root {args.root}, load {load}")
-    print("| part | wall s (median) | CPU s (median) | calls |")
-    print("|---|---:|---:|---:|")
-    for name in ORDER:
-        walls = [r["wall"].get(name, 0.0) for r in runs]
-        cpus = [r["cpu"].get(name, 0.0) for r in runs]
-        calls = runs[0]["calls"].get(name, "")
-        print(
-            f"| {name} | {statistics.median(walls):.3f} | {statistics.median(cpus):.3f} | {calls} |"
-        )
-    totals = [r["total"] for r in runs]
-    cpu_totals = [r["total_cpu"] for r in runs]
+
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    sys.path.insert(0, os.path.join(ROOT, "bench", "pipelines"))
+    import run as harness
+    from common import rest_api_config
+
+    work = tempfile.mkdtemp(prefix="ra-breakdown-")
+    home, database = os.path.join(work, "home"), os.path.join(work, "landing.duckdb")
+    snapshot = os.path.join(work, "snapshot")
+    envs = harness.Envs(sys.executable)
+    server_args = harness.server_args(args.scenario, False, 20.0, 50.0)
+    server = harness.Server(envs.server_python(), server_args, Path(work) / "server.log")
+    trees = {"after": args.root, "before": args.before} if args.before else {"run": args.root}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    loads = [harness._loadavg()]
+    try:
+        server.warm(args.scenario)
+        resources = harness.resource_count(args.scenario, False)
+        config = os.path.join(work, "sources.yml")
+        source = rest_api_config(server.url, args.scenario, 1000, resources)
+        with open(config, "w") as fh:
+            json.dump({"sources": [{"name": "bench", **source}]}, fh)
+        env = dict(os.environ, DAGSTER_HOME=home)
+        harness.dagster_home(Path(sys.executable), env, "prepare")
+        if args.scenario == "incremental":  # the state a schedule's next run starts from
+            server.phase(1)
+            measure_once(args.root, config, database, env)
+            server.phase(2)
+        take_snapshot(snapshot, home, database)
+        for _ in range(args.repeat):
+            for name, root in trees.items():
+                restore(snapshot, home, database)
+                runs[name].append(measure_once(root, config, database, env))
+                print(f"{name}: {runs[name][-1]['total']:.2f}s", file=sys.stderr, flush=True)
+            loads.append(harness._loadavg())
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    what = "the second run" if args.scenario == "incremental" else "a run"
     print(
-        f"| **total** (spawn to exit) | {statistics.median(totals):.3f} "
-        f"| {statistics.median(cpu_totals):.3f} | |"
+        f"`rest-assets materialize`, {args.scenario} ({what}), {args.repeat} run(s) per tree, "
+        f"medians; load averages {' -> '.join(loads)}; trees: "
+        + ", ".join(f"{n} = {t}" for n, t in trees.items())
     )
-    print("runs (wall s): " + ", ".join(f"{t:.2f}" for t in totals))
-    print("events written (first run): " + json.dumps(runs[0]["events"], sort_keys=True))
+    print()
+    print_table(runs)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"load": load, "root": args.root, "runs": runs}, fh, indent=2)
+            json.dump({"loads": loads, "trees": trees, "runs": runs}, fh, indent=2)
     return 0
 
 
