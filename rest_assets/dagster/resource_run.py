@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from rest_assets.config.models import IncrementalParam, SourceConfig
 from rest_assets.dagster.checks import evaluate_checks
@@ -53,6 +54,9 @@ class CommitTurns:
     file is released as soon as no commit waits, so other processes get it between bursts.
     """
 
+    # how long a commit waits for a read-only connection of this process to close
+    READER_WAIT_SECONDS = 60.0
+
     def __init__(self, database: str) -> None:
         self.database = database
         self._turn = threading.Lock()
@@ -67,7 +71,7 @@ class CommitTurns:
         with self._turn:
             try:
                 if self._held is None:
-                    self._held = connect(self.database)
+                    self._held = self._open()
                 yield
             finally:
                 with self._count:
@@ -76,6 +80,21 @@ class CommitTurns:
                 if last and self._held is not None:
                     held, self._held = self._held, None
                     held.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """The database for writing, once no read-only connection of this process holds it.
+
+        DuckDB refuses a read-write connection while the process has the file open read-only
+        (a child reading its parent's rows on another worker): such reads are short, wait.
+        """
+        deadline = time.monotonic() + self.READER_WAIT_SECONDS
+        while True:
+            try:
+                return connect(self.database)
+            except duckdb.ConnectionException as exc:
+                if "different configuration" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
 
 @dataclass
