@@ -53,8 +53,8 @@ def one_run(
     if resources:
         cmd += ["--resources", str(resources)]
     uses_home = args.mode != "api" or args.scenario == "incremental"
-    if uses_home:
-        harness.dagster_home(Path(python), env, "prepare")
+    if uses_home:  # set up by this checkout's code for both trees: an older one may lack it
+        harness.dagster_home(Path(python), harness.child_env(state), "prepare")
     if args.scenario == "incremental":
         server.phase(1)
         first = subprocess.run(cmd, env=env, capture_output=True, text=True)
