@@ -12,6 +12,9 @@ Endpoints
   ``updated_since`` (ISO timestamp) keeps only records with ``updated_at`` strictly later.
 - ``GET /parents?limit=&offset=``: the same shape over the parent records.
 - ``GET /parents/{id}/children``: ``{"data": [...], "next": null}`` after ``--latency-ms``.
+- ``GET /wide/{n}?limit=&offset=``: resource n of the ``wide`` and ``job`` scenarios
+  (``--wide`` of them, ``--wide-records`` records each, the ``/items`` record shape and
+  ``next`` links), each page after ``--page-latency-ms``.
 - ``POST /_control/phase?n=1|2``: phase 2 adds the ``--new-records`` records (the "1%" of the
   incremental scenario) to ``/items``; phase 1 takes them away again.
 - ``GET /_control/stats``: request counts per endpoint (for the self-check).
@@ -126,6 +129,13 @@ class Data:
         self.parents = args.parents
         self.children_per_parent = args.children_per_parent
         self.latency = args.latency_ms / 1000
+        self.page_latency = args.page_latency_ms / 1000
+        self.wide_count = args.wide
+        self.wide_records = [make_record(i) for i in range(args.wide_records if args.wide else 0)]
+        # (resource, limit) -> page bodies of /wide/{resource}
+        self.wide: dict[tuple[int, int], list[bytes]] = {}
+        for n in range(self.wide_count):
+            self.wide_pages(n, args.wide_page_size)
         self.phase = 1
         self.lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -182,6 +192,39 @@ class Data:
             pages.append(_dumps(body))
         self.cache[key] = pages
         return pages
+
+    def wide_pages(self, n: int, limit: int) -> list[bytes]:
+        """The pages of /wide/{n} at one page size (built on first use, then cached)."""
+        cached = self.wide.get((n, limit))
+        if cached is not None:
+            return cached
+        records, count = self.wide_records, len(self.wide_records)
+        pages = []
+        for offset in range(0, max(count, 1), limit):
+            hi = min(offset + limit, count)
+            nxt = f"{self.base_url}/wide/{n}?limit={limit}&offset={offset + limit}"
+            body = {
+                "data": records[offset:hi],
+                "total": count,
+                "offset": offset,
+                "limit": limit,
+                "next": nxt if hi < count else None,
+            }
+            pages.append(_dumps(body))
+        self.wide[(n, limit)] = pages
+        return pages
+
+    def wide_page(self, n: int, query: dict[str, list[str]]) -> bytes | None:
+        if not 0 <= n < self.wide_count:
+            return None
+        limit = int(query.get("limit", ["500"])[0])
+        offset = int(query.get("offset", ["0"])[0])
+        with self.lock:
+            pages = self.wide_pages(n, limit)
+        index = offset // limit
+        if offset % limit or index >= len(pages):
+            raise ValueError(f"offset {offset} is not a multiple of limit {limit} in range")
+        return pages[index]
 
     def set_phase(self, phase: int) -> None:
         with self.lock:
@@ -262,6 +305,15 @@ class Handler(BaseHTTPRequestHandler):
                     self._send(404, b'{"error":"no such parent"}')
                 else:
                     self._send(200, body)
+            elif path.startswith("/wide/"):
+                data.stats["/wide"] += 1
+                body = data.wide_page(int(path.split("/")[2]), query)
+                if data.page_latency:
+                    time.sleep(data.page_latency)
+                if body is None:
+                    self._send(404, b'{"error":"no such resource"}')
+                else:
+                    self._send(200, body)
             elif path == "/_control/stats":
                 self._send(200, _dumps(dict(data.stats)))
             else:
@@ -293,6 +345,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parent-page-size", type=int, default=100)
     parser.add_argument("--children-per-parent", type=int, default=10)
     parser.add_argument("--latency-ms", type=float, default=20.0, help="children endpoint")
+    parser.add_argument("--wide", type=int, default=0, help="/wide/{n} resources")
+    parser.add_argument("--wide-records", type=int, default=2000, help="records per resource")
+    parser.add_argument("--wide-page-size", type=int, default=500, help="pre-built page size")
+    parser.add_argument("--page-latency-ms", type=float, default=0.0, help="per page of /wide/{n}")
     args = parser.parse_args(argv)
 
     ThreadingHTTPServer.daemon_threads = True

@@ -14,8 +14,12 @@ acyclic dicts and lists.
 Importing rest_assets changes nothing: the heap is frozen only while a step runs
 (`frozen_heap`). The `rest-assets` command, which owns its process, also freezes what its
 imports left alive and freezes the heap again at exit (`tune_command_process`): its exit
-took ~0.5 s of final collections, ~0.05 s frozen. `REST_ASSETS_GC_FREEZE=0` turns all of
-it off; a process that froze its heap itself (a pre-fork server, say) is left alone.
+took ~0.5 s of final collections, ~0.05 s frozen. A process that ran a step (a run worker
+of the UI, `dagster asset materialize`, a step process of the multiprocess executor) is
+about to exit too: it freezes its heap at exit as well (`freeze_at_exit`; the exit of
+`dagster asset materialize` after a 12-resource run: 0.9 s -> 0.07 s).
+`REST_ASSETS_GC_FREEZE=0` turns all of it off; a process that froze its heap itself (a
+pre-fork server, say) is left alone.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ _lock = threading.Lock()
 _depth = 0
 _owner = False  # whether the outermost `frozen_heap` froze the heap (and so unfreezes it)
 _ours = False  # whether the permanent generation is ours, from `tune_command_process`
+_at_exit = False  # whether the exit freeze is registered
 
 
 def enabled() -> bool:
@@ -75,6 +80,26 @@ def tune_command_process() -> None:
     with _lock:
         gc.freeze()
         _ours = True
-    # atexit runs callbacks last-registered first: this one runs after Dagster's own, once
-    # the work is done and files are closed
-    atexit.register(gc.freeze)
+    freeze_at_exit()
+
+
+def freeze_at_exit() -> None:
+    """Freeze the heap when the process exits, so its final collection skips it; once.
+
+    Interpreter shutdown ends with a collection over every live object, ~0.5-0.9 s with
+    Dagster's heap. Frozen objects are still freed by reference counting at shutdown; only
+    cycles among them are left to the operating system. Called by a step: the process that
+    ran one is a command, a run worker or a step worker, which exits once its run is done.
+    """
+    global _at_exit
+    with _lock:
+        if _at_exit or not enabled():
+            return
+        _at_exit = True
+    atexit.register(_freeze_unless_frozen_by_others)
+
+
+def _freeze_unless_frozen_by_others() -> None:
+    # a process that froze its heap itself (and is not the command) keeps its own scheme
+    if _ours or _depth or gc.get_freeze_count() == 0:
+        gc.freeze()

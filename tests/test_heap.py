@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -64,6 +65,19 @@ def test_a_heap_frozen_by_the_process_itself_is_left_alone() -> None:
     assert _probe(code).split() == ["False", "True"]
 
 
+def test_a_process_that_ran_a_step_freezes_its_heap_at_exit() -> None:
+    # registered first, so it runs last (atexit is last in, first out): it sees the exit freeze
+    code = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at exit', gc.get_freeze_count() > 0))\n"
+        "from rest_assets import heap\n"
+        "heap.freeze_at_exit(); heap.freeze_at_exit()\n"
+        "print('frozen now', gc.get_freeze_count() > 0)"
+    )
+    assert _probe(code).splitlines() == ["frozen now False", "frozen at exit True"]
+    assert _probe(code, REST_ASSETS_GC_FREEZE="0").splitlines()[-1] == "frozen at exit False"
+
+
 def test_frozen_heap_nests_across_threads_and_unfreezes_once(clean_heap: None) -> None:
     assert gc.get_freeze_count() == 0
     inner_entered, release = threading.Event(), threading.Event()
@@ -107,8 +121,12 @@ def test_frozen_heap_respects_the_switch(clean_heap: None, monkeypatch: pytest.M
 
 
 def test_extraction_runs_with_the_heap_frozen_and_leaves_it_unfrozen(
-    clean_heap: None, instance: dg.DagsterInstance, tmp_path: Path
+    clean_heap: None, instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the step asks for the exit freeze; not registered in the test process itself
+    registered: list[object] = []
+    monkeypatch.setattr(heap, "_at_exit", False)
+    monkeypatch.setattr(heap, "atexit", SimpleNamespace(register=registered.append))
     # The API handler runs in this process (a server thread), while the asset fetches.
     frozen_during_request: list[int] = []
 
@@ -134,3 +152,4 @@ def test_extraction_runs_with_the_heap_frozen_and_leaves_it_unfrozen(
     assert result.success
     assert frozen_during_request and frozen_during_request[0] > 0
     assert gc.get_freeze_count() == 0
+    assert len(registered) == 1 and heap._at_exit

@@ -13,21 +13,55 @@ import sys
 import time
 from typing import Any
 
-SCENARIOS = ("200k", "1m", "fanout", "incremental")
+SCENARIOS = ("200k", "1m", "fanout", "incremental", "wide", "job")
+# wide and job: many small resources (/wide/{n}), this many records a page
+WIDE_PAGE_SIZE = 500
 # The dataset (DuckDB schema) every pipeline writes into, where it has a choice.
 DATASET = "bench"
 INITIAL_CURSOR = "2000-01-01T00:00:00Z"
 PAGINATOR = {"type": "json_link", "next_url_path": "next"}
 
 
-def tables_for(scenario: str) -> list[str]:
+def wide_name(n: int) -> str:
+    """The name (resource and table) of resource n of the wide and job scenarios."""
+    return f"r{n:02d}"
+
+
+def tables_for(scenario: str, resources: int = 0) -> list[str]:
     """The tables whose row counts make up a scenario's "rows"."""
+    if scenario in ("wide", "job"):
+        return [wide_name(n) for n in range(resources)]
     return ["parents", "children"] if scenario == "fanout" else ["items"]
 
 
-def rest_api_config(url: str, scenario: str, page_size: int = 1000) -> dict[str, Any]:
+def rest_api_config(
+    url: str, scenario: str, page_size: int = 1000, resources: int = 0
+) -> dict[str, Any]:
     """The dlt-shaped REST API config for one scenario, pointing at the bench server."""
     client = {"base_url": url.rstrip("/") + "/", "paginator": dict(PAGINATOR)}
+    if scenario in ("wide", "job"):
+        # `parallelized` is dlt's documented knob to extract resources at the same time
+        # (in its extract thread pool); rest-assets runs a source's resources concurrently
+        # anyway (`max_concurrency`, 8 by default) and accepts the key
+        return {
+            "client": client,
+            "resource_defaults": {
+                "primary_key": "id",
+                "write_disposition": "replace",
+                "parallelized": True,
+            },
+            "resources": [
+                {
+                    "name": wide_name(n),
+                    "endpoint": {
+                        "path": f"wide/{n}",
+                        "params": {"limit": WIDE_PAGE_SIZE},
+                        "data_selector": "data",
+                    },
+                }
+                for n in range(resources)
+            ],
+        }
     if scenario == "fanout":
         return {
             "client": client,
@@ -80,8 +114,12 @@ def parse_args(description: str) -> argparse.Namespace:
     parser.add_argument("--state-dir", default=None, help="pipeline state kept between runs")
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="child fetch threads (ideal)")
-    parser.add_argument("--mode", default="api", choices=("api", "cli"), help="rest_assets")
+    parser.add_argument("--mode", default="api", choices=("api", "cli", "job"), help="rest_assets")
     parser.add_argument("--variant", default="", help="pipeline-specific (dlt: loader format)")
+    parser.add_argument("--resources", type=int, default=0, help="wide/job: resource count")
+    parser.add_argument(
+        "--executor", default="", help="rest_assets cli/job: the project's executor"
+    )
     args = parser.parse_args()
     if args.state_dir is None:
         args.state_dir = os.path.join(os.path.dirname(os.path.abspath(args.db)), "state")

@@ -15,7 +15,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import DATASET, INITIAL_CURSOR, Timer, parse_args, report
+from common import (
+    DATASET,
+    INITIAL_CURSOR,
+    WIDE_PAGE_SIZE,
+    Timer,
+    parse_args,
+    report,
+    wide_name,
+)
 
 timer = Timer()
 
@@ -119,6 +127,20 @@ def main() -> None:
                 con.execute("COMMIT")
             timer.mark("load")
             extra = {"cursor": cursor, "fetched": stage.rows}
+        elif args.scenario in ("wide", "job"):
+            # one stage and table per resource; `--workers` resources fetched at a time
+            def fetch_resource(n: int) -> Stage:
+                stage = Stage(staging, wide_name(n))
+                for records in pages(session, f"{base}/wide/{n}", {"limit": WIDE_PAGE_SIZE}):
+                    stage.write(records)
+                return stage
+
+            with ThreadPoolExecutor(max(args.workers, 1)) as pool:
+                stages = list(pool.map(fetch_resource, range(args.resources)))
+            timer.mark("extract")
+            for n, stage in enumerate(stages):
+                replace_table(con, wide_name(n), stage)
+            timer.mark("load")
         elif args.scenario == "fanout":
             parents = Stage(staging, "parents")
             ids: list[int] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from rest_assets.cli.home import prepare_home
-from rest_assets.cli.jobs import reconstructable_asset_job
+from rest_assets.cli.jobs import reconstructable_asset_job, remember_definitions
 from rest_assets.cli.runs import execute_asset_run, location_name
 from rest_assets.dagster import IO_MANAGER_KEY, build_definitions
 from rest_assets.dagster.metadata import raw_value
@@ -48,6 +48,7 @@ def materialize(
     # the file the definitions chose (argument, $REST_ASSETS_DATABASE or beside the config),
     # handed to the processes that rebuild them
     resolved_database = str((defs.resources or {})[IO_MANAGER_KEY].database)
+    remember_definitions(str(config_path), resolved_database, defs)
     graph = defs.resolve_asset_graph()
     keys = set(graph.get_all_asset_keys())
     chosen = selected_keys(select, keys) if select else keys

@@ -40,7 +40,7 @@ from rest_assets.dagster.state.cursors import internal_last
 from rest_assets.errors import RestAssetsError
 from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
-from rest_assets.heap import frozen_heap
+from rest_assets.heap import freeze_at_exit, frozen_heap
 from rest_assets.load import check_writable, tempdirs
 
 StepEvent = dg.MaterializeResult | dg.AssetCheckResult
@@ -102,6 +102,7 @@ def run_step(
             f"removed {swept} temporary director{'y' if swept == 1 else 'ies'} "
             f"({swept_bytes / 2**20:,.1f} MiB) left by runs that were killed"
         )
+    freeze_at_exit()  # this process exits after its run: a short exit (heap.py)
     with frozen_heap():  # the collector stays off the heap while records stream (heap.py)
         yield from _Scheduler(shared, resources, checks, context.add_asset_metadata).run()
     # checks selected without their asset (the UI's "Execute" on a check): of the run's

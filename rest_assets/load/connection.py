@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,6 +124,22 @@ def scratch_connection(threads: int = 1) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+# One in-memory DuckDB for every schema probe of the process, a cursor per probe thread:
+# creating a database costs ~15-35 ms, as much as inferring a small resource's files (40
+# resources of 2,000 records: 1.4 s of CPU). Its one setting is the probes' (one thread).
+_probe_lock = threading.Lock()
+_probe_database: duckdb.DuckDBPyConnection | None = None
+
+
+def probe_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process's shared in-memory probe database (one thread a query)."""
+    global _probe_database
+    with _probe_lock:
+        if _probe_database is None:
+            _probe_database = scratch_connection(threads=1)
+        return _probe_database.cursor()
 
 
 def _writable(path: Path) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from rest_assets.load.connection import scratch_connection
+from rest_assets.load.connection import probe_cursor
 from rest_assets.load.sql import READ_JSON_INFER, quote_literal
 
 # A chunk of staged files is probed once it holds this many bytes (or the area is committed).
@@ -70,8 +70,8 @@ class SchemaProbe:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
         if con is None:
-            # DuckDB infers one file list on one thread anyway
-            con = scratch_connection(threads=1)
+            # DuckDB infers one file list on one thread anyway: one shared database will do
+            con = probe_cursor()
             self._local.con = con
             with self._cons_lock:
                 self._cons.append(con)
