@@ -124,6 +124,54 @@ DESCRIPTIONS: dict[str, str] = {
     "ResponseAction.content": "Substring of the body to match.",
     "ResponseAction.action": "`ignore` (stop this walk, no records from the response), a "
     "callable, a list of callables, or `pkg.module:function`.",
+    "ResourceConfig.merge_strategy": "dlt's `write_disposition: {disposition: merge, "
+    "strategy: ...}` options, split out when the config loads.",
+    "ResourceConfig.schema_contract": "What a load does with a new table, column or type "
+    "(`evolve`, `freeze`, `discard_row`, `discard_value`; one mode or per entity).",
+    "ResourceConfig.table_format": "dlt's destination table format: accepted with a warning; "
+    "rest-assets writes DuckDB tables.",
+    "ResourceConfig.file_format": "dlt's loader file format: accepted with a warning; "
+    "rest-assets stages JSON and writes DuckDB tables.",
+    "SchemaContractConfig.tables": "A new table (a new child table of a list field).",
+    "SchemaContractConfig.columns": "A new column.",
+    "SchemaContractConfig.data_type": "A value that does not fit its column's type.",
+    "MergeStrategyConfig.strategy": "`delete-insert` (by primary and merge key), `upsert` "
+    "(update or insert by primary key), `insert-only` (new keys only) or `scd2` (versions).",
+    "MergeStrategyConfig.deduplicated": "delete-insert: the load's rows are already unique "
+    "by key; skip deduplication.",
+    "MergeStrategyConfig.source_filter": "delete-insert: an SQL condition; rows of the load "
+    "not matching it are discarded.",
+    "MergeStrategyConfig.destination_scope": "delete-insert: an SQL condition selecting the "
+    "table rows to delete instead of matching keys.",
+    "MergeStrategyConfig.skip_unchanged_rows": "upsert: leave rows whose values did not change.",
+    "MergeStrategyConfig.row_version_column_name": "scd2: the column that tells versions "
+    "apart (default: a hash of the row).",
+    "MergeStrategyConfig.validity_column_names": "scd2: the from / to column names "
+    "(default `_dlt_valid_from`, `_dlt_valid_to`).",
+    "MergeStrategyConfig.active_record_timestamp": "scd2: the `valid_to` of the active "
+    "version (default NULL).",
+    "MergeStrategyConfig.boundary_timestamp": "scd2: the time a load's versions start and "
+    "retired ones end (default: the load's time).",
+    "ColumnConfig.name": "The column's name (list form; in the mapping form the key names it).",
+    "ColumnConfig.merge_key": "Part of the merge key.",
+    "ColumnConfig.unique": "Recorded, not enforced (as in dlt on DuckDB).",
+    "ColumnConfig.dedup_sort": "`asc` / `desc`: which record of a key a merge keeps "
+    "(lowest / highest value of this column).",
+    "ColumnConfig.hard_delete": "A merge deletes the rows whose record carries this flag "
+    "(true, or any non-null value for a non-boolean column).",
+    "ColumnConfig.precision": "bigint 8/16/32/64/128 bits; decimal digits; timestamp "
+    "fraction digits 0/3/6/9 (with `timezone: false`).",
+    "ColumnConfig.scale": "decimal: digits after the point (default 9).",
+    "ColumnConfig.timezone": "timestamp: false makes a time-zone-naive column.",
+    "ColumnConfig.description": "What the column holds; shown in the Dagster UI's schema.",
+    "ColumnConfig.partition": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.cluster": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.sort": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.row_key": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.parent_key": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.root_key": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.variant": "dlt schema hint: accepted, no effect on a DuckDB table.",
+    "ColumnConfig.incremental": "dlt schema hint: accepted, no effect on a DuckDB table.",
     "ColumnConfig.data_type": "DuckDB or dlt type name.",
     "ColumnConfig.nullable": "False: a null fails the load.",
     "ColumnConfig.primary_key": "Part of the primary key.",
