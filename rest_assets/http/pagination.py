@@ -41,7 +41,7 @@ def fresh_paginator(spec: PaginatorSpec) -> BasePaginator | None:
         return None
     pager = create_paginator(spec)
     if pager is not None and pager is spec:  # create_paginator copies; make sure
-        pager = copy.deepcopy(spec)
+        pager = copy.deepcopy(pager)
     return pager
 
 
