@@ -16,10 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    InstanceOf,
     ValidationError,
     field_validator,
     model_validator,
 )
+from requests.auth import AuthBase
 
 from rest_assets.config.tables import (
     MergeStrategyConfig,
@@ -81,7 +83,8 @@ class ClientConfig(_Strict):
 
     base_url: str
     headers: dict[str, str] = Field(default_factory=dict)
-    auth: AuthConfig | Any | None = None
+    # an auth object (dlt's auth classes are dict-like too) is kept whole, never read as a dict
+    auth: InstanceOf[AuthBase] | AuthConfig | Any | None = None
     paginator: PaginatorConfig | Any | None = None
     session: Any | None = None
     timeout: float = Field(default=60.0, gt=0)
@@ -344,7 +347,8 @@ class EndpointConfig(_Strict):
     # dicts become ResponseAction in the validator below; callables and dotted paths stay
     response_actions: list[ResponseAction | Any] = Field(default_factory=list)
     incremental: IncrementalConfig | None = None
-    auth: AuthConfig | Any | None = None
+    # an auth object (dlt's auth classes are dict-like too) is kept whole, never read as a dict
+    auth: InstanceOf[AuthBase] | AuthConfig | Any | None = None
     max_pages: int | None = Field(
         default=DEFAULT_MAX_PAGES,
         gt=0,
@@ -638,7 +642,8 @@ class ResourceConfig(_Strict):
     nested_as_json: bool = False
     selected: bool = True
     include_from_parent: list[str] = Field(default_factory=list)
-    auth: AuthConfig | Any | None = None
+    # an auth object (dlt's auth classes are dict-like too) is kept whole, never read as a dict
+    auth: InstanceOf[AuthBase] | AuthConfig | Any | None = None
     processing_steps: list[ProcessingStep] = Field(default_factory=list)
     parallelized: bool = False
     concurrency: int = Field(default=8, ge=1, le=256)

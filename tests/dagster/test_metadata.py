@@ -101,7 +101,8 @@ def test_definitions_say_where_the_table_is_what_is_requested_and_which_line_mad
     lineage = comments["dagster/column_lineage"]
     assert lineage.deps_by_column == {"_posts_title": [dg.TableColumnDep(POSTS, "title")]}
     assert comments["request"] == "GET ${DEMO_API_URL}/posts/{resources.posts.id}/comments"
-    assert comments["paginator"] == {"type": "single_page"}
+    # the path does not end in a placeholder: the client's paginator, as in dlt
+    assert comments["paginator"] == {"type": "json_link"}
 
 
 def test_code_versions_hash_the_config_so_an_edited_endpoint_changes_only_its_asset(

@@ -145,7 +145,7 @@ def test_several_resources_write_one_table(api: API, runs: Runs) -> None:
         (7, "item_list"),
     ]
     meta = runs.metadata(asset_key("shop", "item_list"))
-    assert meta["dagster/row_count"] == 1 and meta["dagster/table_name"] == "raw_shop.items"
+    assert meta["dagster/row_count"] == 1 and meta["dagster/table_name"] == "w.raw_shop.items"
 
 
 def test_resources_whose_names_normalize_alike_share_their_table(api: API, runs: Runs) -> None:

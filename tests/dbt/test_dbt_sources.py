@@ -159,7 +159,18 @@ def test_prefixes_table_names_and_datasets_keep_dagster_dbt_keys_equal_to_ours(
             "name": "id",
             "description": "{% raw %}CRM id {{ not jinja }}{% endraw %}",
             "data_type": "BIGINT",
-        }
+        },
+        # the columns every table of ours has, described as on the asset page
+        {
+            "name": "_ra_load_id",
+            "description": "The load that wrote this row (load ids sort by load time)",
+            "data_type": "VARCHAR",
+        },
+        {
+            "name": "_ra_id",
+            "description": "Row id given by rest-assets; rows of child tables point at it",
+            "data_type": "VARCHAR",
+        },
     ]
     assert any("deadline_cron has no dbt equivalent" in note for note in made.notes)
 

@@ -170,3 +170,49 @@ def test_a_dlt_incremental_as_endpoint_incremental_keeps_every_option() -> None:
         "row_order": "desc", "on_cursor_value_missing": "exclude", "lag": 3600.0,
         "range_start": "open", "range_end": "closed",
     }  # fmt: skip
+
+
+def test_dlt_auth_objects_are_kept_and_sign_the_requests(tmp_path: Any) -> None:
+    # dlt's auth classes behave as dicts too: read as one, the object was lost and the
+    # config refused for lacking a `type` (dlt's tests and docs configs use them)
+    import duckdb
+    from dlt.sources.helpers.rest_client.auth import APIKeyAuth, HttpBasicAuth
+
+    from rest_assets import build_definitions
+    from rest_assets.demo.server import LocalAPI, Request, Response
+
+    def items(request: Request) -> Response:
+        return Response({"data": [{"id": 1}, {"id": 2}]})
+
+    with LocalAPI() as api:
+        api.route("GET", "/items", items)
+        api.route("GET", "/keyed", items)
+        config = {
+            "client": {
+                "base_url": api.url,
+                "auth": HttpBasicAuth("ann", "s3cret"),
+                "paginator": "single_page",
+            },
+            "resources": [
+                {"name": "items", "endpoint": {"path": "items", "data_selector": "data"}},
+                {
+                    "name": "keyed",
+                    "endpoint": {
+                        "path": "keyed",
+                        "data_selector": "data",
+                        "auth": APIKeyAuth(name="X-Key", api_key="k-1", location="header"),
+                    },
+                },
+            ],
+        }
+        database = tmp_path / "w.duckdb"
+        defs = build_definitions(config, database=database)
+        job = defs.resolve_implicit_global_asset_job_def()
+        with dg.instance_for_test() as instance:
+            assert job.execute_in_process(instance=instance).success
+        basic = api.requests_to("/items")[0].header("Authorization")
+        keyed = api.requests_to("/keyed")[0]
+    assert basic == "Basic YW5uOnMzY3JldA=="  # ann:s3cret
+    assert keyed.header("X-Key") == "k-1" and keyed.header("Authorization") is None
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_rest_api.items").fetchone() == (2,)
