@@ -24,9 +24,11 @@ from pydantic import (
 from requests.auth import AuthBase
 
 from rest_assets.config.tables import (
+    FileFormat,
     MergeStrategyConfig,
     Naming,
     SchemaContractConfig,
+    TableFormat,
     TypeInference,
     split_write_disposition,
 )
@@ -624,20 +626,8 @@ class ResourceConfig(_Strict):
     table_name: str | None = None
     schema_contract: SchemaContractConfig | None = None
     # dlt's destination formats: accepted with a warning, DuckDB tables are written
-    table_format: Literal["iceberg", "delta", "hive", "native"] | None = None
-    file_format: (
-        Literal[
-            "preferred",
-            "jsonl",
-            "typed-jsonl",
-            "insert_values",
-            "parquet",
-            "csv",
-            "reference",
-            "model",
-        ]
-        | None
-    ) = None
+    table_format: TableFormat | None = None
+    file_format: FileFormat | None = None
     max_table_nesting: int | None = Field(default=None, ge=0)
     nested_as_json: bool = False
     selected: bool = True

@@ -24,18 +24,11 @@ CONTRACT_MODES: tuple[str, ...] = ("evolve", "freeze", "discard_row", "discard_v
 MergeStrategy = Literal["delete-insert", "upsert", "scd2", "insert-only"]
 MERGE_STRATEGIES: tuple[str, ...] = ("delete-insert", "upsert", "scd2", "insert-only")
 
-# dlt's DuckDB formats: accepted and ignored (DuckDB tables are what rest-assets writes)
-TABLE_FORMATS: tuple[str, ...] = ("iceberg", "delta", "hive", "native")
-FILE_FORMATS: tuple[str, ...] = (
-    "preferred",
-    "jsonl",
-    "typed-jsonl",
-    "insert_values",
-    "parquet",
-    "csv",
-    "reference",
-    "model",
-)
+# dlt's destination formats: accepted with a warning (DuckDB tables are what rest-assets writes)
+TableFormat = Literal["iceberg", "delta", "hive", "native"]
+FileFormat = Literal[
+    "preferred", "jsonl", "typed-jsonl", "insert_values", "parquet", "csv", "reference", "model"
+]
 
 # the options each strategy takes (dlt 1.31's typed dicts)
 _OPTIONS: dict[str, tuple[str, ...]] = {
