@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import dagster as dg
 import pytest
 
 from rest_assets.demo.api import DemoAPI
+
+# dlt reports anonymous usage unless told not to: no test sends anything off this machine,
+# and a dlt call in this process (e.g. dlt accepting a config) would start its reporter
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_cursor_set_and_reset_record_the_value_they_replace(
     api.add(1, 2, 7)
     assert main(["materialize", str(config), "--database", str(tmp_path / "w.duckdb")]) == 0
     assert main(["cursor", "set", str(config), "items", stamp(2)]) == 0
-    assert main(["cursor", "reset", str(config), "items"]) == 0
+    assert main(["cursor", "reset", str(config), "items", "--yes"]) == 0
     with dg.DagsterInstance.get() as instance:
         records = instance.fetch_observations(KEY, limit=5).records
         reset, moved = (r.asset_observation for r in records)

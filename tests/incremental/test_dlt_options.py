@@ -131,7 +131,7 @@ def test_incremental_primary_key_overrides_and_an_empty_one_turns_dedup_off() ->
         ({"range_start": "half"}, "range_start"),
         ({"lag": "1h"}, "lag"),
         ({"transform": "x:y"}, "unknown key 'transform'"),
-        ({"initial_value": 5, "end_value": 3}, "initial_value 5 is past end_value 3"),
+        ({"initial_value": 5, "end_value": 3}, "end_value: 3 must come after initial_value 5"),
     ],
 )
 def test_values_we_cannot_honour_fail_at_load(incremental: dict[str, Any], message: str) -> None:
