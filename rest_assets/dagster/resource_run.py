@@ -37,6 +37,7 @@ from rest_assets.extract.clients import SourceClients
 from rest_assets.extract.plan import ResourcePlan
 from rest_assets.extract.records import ExtractStats, ResourceExtractor
 from rest_assets.load import (
+    CommitTurns,
     LoadResult,
     LoadSpec,
     StagedLoad,
@@ -59,9 +60,11 @@ class SourceRun:
     run: RunInfo
     # the asset key of every selected resource of the source, by name
     keys: Mapping[str, dg.AssetKey] = field(default_factory=dict)
-    # One commit at a time: DuckDB has one writer per file, and our reads of a table that
-    # was just written (checks, a child's parents) see it whole.
-    commit_lock: threading.Lock = field(default_factory=threading.Lock)
+    # one commit at a time, the file held open while commits queue (load.CommitTurns)
+    commits: CommitTurns = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.commits = CommitTurns(self.writer.database, self.writer.lock_timeout)
 
     @property
     def database(self) -> str:
@@ -225,7 +228,7 @@ def execute(
             ledger=spec_ledger,
         ),
     )
-    with shared.commit_lock:
+    with shared.commits.turn():
         if cancelled.is_set():
             staging.cleanup()
             raise StepCancelled(f"{label}: the step stopped before this resource committed")

@@ -10,12 +10,18 @@ call the functions exported here and never open DuckDB themselves.
   :func:`snapshot_to_parquet` (outputs), :func:`read_newest` (the load ledger),
   :func:`loaded_tables` (child tables and partition rows after a load), :func:`demo_sample`,
   :func:`table_shape` (a table's columns and child tables);
+- turns: :class:`CommitTurns` (a step's commits, one at a time, the file held open);
 - stage: :class:`StagingArea`, :class:`StagedLoad`, :func:`new_load_id`, and
   :mod:`rest_assets.load.tempdirs` for a run's temporary directories.
 """
 
 from rest_assets.load.columns import LOAD_ID
-from rest_assets.load.connection import DEFAULT_LOCK_TIMEOUT, DEFAULT_MEMORY_LIMIT, check_writable
+from rest_assets.load.connection import (
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_MEMORY_LIMIT,
+    CommitTurns,
+    check_writable,
+)
 from rest_assets.load.errors import (
     ConcurrentLoadError,
     DatabaseLockedError,
@@ -56,6 +62,7 @@ __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_MEMORY_LIMIT",
     "LOAD_ID",
+    "CommitTurns",
     "ConcurrentLoadError",
     "DatabaseLockedError",
     "DatabasePathError",
