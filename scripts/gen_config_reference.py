@@ -247,9 +247,13 @@ def type_text(annotation: Any) -> str:
     if inspect.isclass(annotation) and issubclass(annotation, enum.Enum):
         return " \\| ".join(json.dumps(m.value) for m in annotation)
     if inspect.isclass(annotation):
-        return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(
-            annotation.__name__, annotation.__name__
-        )
+        return {
+            "str": "string",
+            "int": "integer",
+            "float": "number",
+            "bool": "boolean",
+            "AuthBase": "auth object (Python)",
+        }.get(annotation.__name__, annotation.__name__)
     return str(annotation).replace("typing.", "")
 
 
