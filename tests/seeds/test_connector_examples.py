@@ -288,7 +288,9 @@ def test_customer_sync_example_follows_next_links_and_skips_the_delta_output(
         return Response({"results": chunk, "next": following if number < 3 else None})
 
     api.route("GET", "/api/v2/customers", page)
-    config = CONNECTOR / "customer_sync.yml"
+    # a copy: the warning is logged once per file and process, and other tests load the seed
+    config = tmp_path / "customer_sync.yml"
+    config.write_text((CONNECTOR / "customer_sync.yml").read_text())
     caplog.set_level(logging.WARNING, logger="rest_assets.config")
     db = tmp_path / "sync.duckdb"
     defs = build_definitions(config, database=db)
