@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from rest_assets.demo.server import LocalAPI
 from tests.reliability.faulty_api import FaultyAPI
 from tests.reliability.harness import REPORT, Harness, report_table
 
@@ -22,6 +23,13 @@ from tests.reliability.harness import REPORT, Harness, report_table
 @pytest.fixture
 def api() -> Iterator[FaultyAPI]:
     with FaultyAPI(page_size=10) as server:
+        yield server
+
+
+@pytest.fixture
+def local() -> Iterator[LocalAPI]:
+    """A plain routing server on loopback, for tests that shape each answer themselves."""
+    with LocalAPI() as server:
         yield server
 
 

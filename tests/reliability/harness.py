@@ -12,6 +12,7 @@ import duckdb
 
 from rest_assets import asset_key, build_definitions
 from rest_assets.dagster.state import read_cursor
+from rest_assets.demo.server import LocalAPI, Request, Response
 from tests.reliability.faulty_api import FaultyAPI, stamp
 
 KEY = asset_key("src", "items")
@@ -110,6 +111,20 @@ class Harness:
             dg.AssetRecordsFilter(asset_key=key), limit=1
         ).records
         return State(rows, distinct, cursor, records[0].storage_id if records else None)
+
+
+def serve_pages(local: LocalAPI, path: str, pages: list[Any]) -> None:
+    """`pages` at `path?page=n`: each a body as it is (bytes), or records with a next link."""
+
+    def handler(request: Request) -> Response:
+        n = int(request.arg("page") or 1)
+        body = pages[n - 1]
+        if isinstance(body, bytes):
+            return Response(body)
+        nxt = f"{local.url}{path}?page={n + 1}" if n < len(pages) else None
+        return Response({"data": body, "next": nxt})
+
+    local.route("GET", path, handler)
 
 
 def error_text(result: dg.ExecuteInProcessResult) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,6 @@ from tests.reliability.faulty_api import stamp
 from tests.reliability.harness import error_text, record
 
 ODD = "0000-00-00 00:00:00"
-
-
-@pytest.fixture
-def local() -> Iterator[LocalAPI]:
-    with LocalAPI() as server:
-        yield server
 
 
 def _source(url: str, name: str, rule: str | None) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,31 +16,11 @@ import duckdb
 import pytest
 
 from rest_assets import build_definitions
-from rest_assets.demo.server import LocalAPI, Request, Response
-from tests.reliability.harness import error_text, record
+from rest_assets.demo.server import LocalAPI, Response
+from tests.reliability.harness import error_text, record, serve_pages
 from tests.reliability.processes import result_of, spawn, write_config
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def local() -> Iterator[LocalAPI]:
-    with LocalAPI() as server:
-        yield server
-
-
-def _serve(local: LocalAPI, path: str, pages: list[Any]) -> None:
-    """`pages` at `path?page=n`: each a body as it is (bytes), or records with a next link."""
-
-    def handler(request: Request) -> Response:
-        n = int(request.arg("page") or 1)
-        body = pages[n - 1]
-        if isinstance(body, bytes):
-            return Response(body)
-        nxt = f"{local.url}{path}?page={n + 1}" if n < len(pages) else None
-        return Response({"data": body, "next": nxt})
-
-    local.route("GET", path, handler)
 
 
 def _source(local: LocalAPI, name: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -79,7 +58,7 @@ def _logs(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> st
 def test_keys_that_collide_keep_every_value(
     local: LocalAPI, shared_instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    _serve(
+    serve_pages(
         local,
         "/people",
         [
@@ -87,7 +66,7 @@ def test_keys_that_collide_keep_every_value(
             [{"id": 2, "name": "page two"}, {"id": 3, "Name": "only upper"}],
         ],
     )
-    _serve(local, "/odd", [[{"id": 1, "": "blank", "obj": {"K": 1, "k": 2}}]])
+    serve_pages(local, "/odd", [[{"id": 1, "": "blank", "obj": {"K": 1, "k": 2}}]])
     db = tmp_path / "w.duckdb"
     source = _source(local, "collide", [{"name": "people"}, {"name": "odd"}])
     result = _run(source, db, shared_instance)
@@ -117,8 +96,8 @@ def test_keys_that_collide_keep_every_value(
 
 def test_one_record_with_10000_keys_stays_bounded(local: LocalAPI, tmp_path: Path) -> None:
     wide = {"id": 1, "m": {f"k{i}": i for i in range(10_000)}}
-    _serve(local, "/wide", [[wide]])
-    _serve(local, "/small", [[{"id": 1, "m": {"a": 1}}]])
+    serve_pages(local, "/wide", [[wide]])
+    serve_pages(local, "/small", [[{"id": 1, "m": {"a": 1}}]])
     source = _source(local, "wide", [{"name": "wide"}])
     baseline = _source(local, "wide", [{"name": "wide", "endpoint": {"path": "small"}}])
     home = tmp_path / "dagster_home"
@@ -199,11 +178,11 @@ def test_long_deep_and_huge_values(
     for _ in range(199):
         tree = {"n": tree}
     big = 2**64 + 7
-    _serve(
+    serve_pages(
         local, "/long", [b'{"data": [{"id": 1, "body": "' + text.encode() + b'"}], "next": null}']
     )
-    _serve(local, "/deep", [[{"id": 1, "tree": tree}]])
-    _serve(
+    serve_pages(local, "/deep", [[{"id": 1, "tree": tree}]])
+    serve_pages(
         local,
         "/huge",
         [
@@ -265,7 +244,7 @@ def _read_only(path: Path) -> None:
 def test_a_database_path_that_cannot_be_written_fails_before_any_request(
     local: LocalAPI, shared_instance: dg.DagsterInstance, tmp_path: Path, case: str
 ) -> None:
-    _serve(local, "/items", [[{"id": 1}]])
+    serve_pages(local, "/items", [[{"id": 1}]])
     if case == "read-only file":
         db = tmp_path / "ro.duckdb"
         duckdb.connect(str(db)).close()

@@ -9,7 +9,6 @@ as they were in every failed case.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,12 +100,6 @@ CASES = [
         succeeds=True,
     ),
 ]
-
-
-@pytest.fixture
-def local() -> Iterator[LocalAPI]:
-    with LocalAPI() as server:
-        yield server
 
 
 def _source(url: str, name: str, case: Case) -> dict[str, Any]:

@@ -3,7 +3,6 @@ change between pages; 10,000 columns; objects nested 50 deep; duplicate keys."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +12,9 @@ import orjson
 import pytest
 
 from rest_assets import asset_key, build_definitions
-from rest_assets.demo.server import LocalAPI, Request, Response
+from rest_assets.demo.server import LocalAPI
 from rest_assets.errors import ConfigError
-from tests.reliability.harness import record
-
-
-@pytest.fixture
-def local() -> Iterator[LocalAPI]:
-    with LocalAPI() as server:
-        yield server
-
-
-def _paged(local: LocalAPI, path: str, pages: list[Any]) -> None:
-    """Serve `pages` (bodies: lists of records, or raw bytes) at `path?page=n` with next links."""
-
-    def handler(request: Request) -> Response:
-        n = int(request.arg("page") or 1)
-        body = pages[n - 1]
-        if isinstance(body, bytes):
-            return Response(body)
-        nxt = f"{local.url}{path}?page={n + 1}" if n < len(pages) else None
-        return Response({"data": body, "next": nxt})
-
-    local.route("GET", path, handler)
+from tests.reliability.harness import record, serve_pages
 
 
 def _source(local: LocalAPI, name: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -63,7 +42,7 @@ def test_hostile_resource_table_and_column_names(
     local: LocalAPI, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
     columns = {'quo"te': 1, "do.t": 2, "select": 3, "from where": 4, "ключ": 5, "🔑": 6}
-    _paged(local, "/things", [[{"id": i, **columns} for i in range(1, 4)]])
+    serve_pages(local, "/things", [[{"id": i, **columns} for i in range(1, 4)]])
     resources = [
         {"name": name, "primary_key": "id", "endpoint": {"path": "things", "data_selector": "data"}}
         for name in HOSTILE_NAMES
@@ -118,7 +97,7 @@ def _nested(depth: int) -> dict[str, Any]:
 
 def test_hostile_data(local: LocalAPI, instance: dg.DagsterInstance, tmp_path: Path) -> None:
     # types that change between pages: int, then string, then object, then list
-    _paged(
+    serve_pages(
         local,
         "/mixed",
         [
@@ -129,11 +108,11 @@ def test_hostile_data(local: LocalAPI, instance: dg.DagsterInstance, tmp_path: P
         ],
     )
     wide = {"id": 1, **{f"c{i}": i for i in range(10_000)}}
-    _paged(local, "/wide", [[wide, {**wide, "id": 2}]])
-    _paged(local, "/deep", [[{"id": 1, "tree": _nested(50)}]])
+    serve_pages(local, "/wide", [[wide, {**wide, "id": 2}]])
+    serve_pages(local, "/deep", [[{"id": 1, "tree": _nested(50)}]])
     # duplicate JSON keys inside an object (the last one wins, as in JavaScript), and the same
     # primary key twice in one load and across pages (merge: the last record wins)
-    _paged(
+    serve_pages(
         local,
         "/dupes",
         [
